@@ -1,0 +1,26 @@
+// tessera/version.hpp - the single source of tessera's version. CMake reads the three
+// TESSERA_VERSION_* lines below, so keep their form.
+#pragma once
+
+#define TESSERA_VERSION_MAJOR 0
+#define TESSERA_VERSION_MINOR 1
+#define TESSERA_VERSION_PATCH 0
+
+/// MAJOR * 10000 + MINOR * 100 + PATCH, for preprocessor comparisons.
+#define TESSERA_VERSION (TESSERA_VERSION_MAJOR * 10000 + TESSERA_VERSION_MINOR * 100 + TESSERA_VERSION_PATCH)
+
+namespace tessera {
+
+struct version_info {
+    int major;
+    int minor;
+    int patch;
+};
+
+/// The version of the headers in use.
+inline constexpr version_info version{TESSERA_VERSION_MAJOR, TESSERA_VERSION_MINOR, TESSERA_VERSION_PATCH};
+
+/// "MAJOR.MINOR.PATCH"
+inline constexpr const char version_string[] = "0.1.0";
+
+}  // namespace tessera
