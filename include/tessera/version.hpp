@@ -9,6 +9,14 @@
 /// MAJOR * 10000 + MINOR * 100 + PATCH, for preprocessor comparisons.
 #define TESSERA_VERSION (TESSERA_VERSION_MAJOR * 10000 + TESSERA_VERSION_MINOR * 100 + TESSERA_VERSION_PATCH)
 
+#define TESSERA_DETAIL_STRINGIZE2(x) #x
+#define TESSERA_DETAIL_STRINGIZE(x) TESSERA_DETAIL_STRINGIZE2(x)
+/// "MAJOR.MINOR.PATCH" as a string literal, built from the three numbers above.
+#define TESSERA_VERSION_STRING                                                     \
+    TESSERA_DETAIL_STRINGIZE(TESSERA_VERSION_MAJOR)                                \
+    "." TESSERA_DETAIL_STRINGIZE(TESSERA_VERSION_MINOR) "." TESSERA_DETAIL_STRINGIZE( \
+        TESSERA_VERSION_PATCH)
+
 namespace tessera {
 
 struct version_info {
@@ -21,6 +29,6 @@ struct version_info {
 inline constexpr version_info version{TESSERA_VERSION_MAJOR, TESSERA_VERSION_MINOR, TESSERA_VERSION_PATCH};
 
 /// "MAJOR.MINOR.PATCH"
-inline constexpr const char version_string[] = "0.1.0";
+inline constexpr const char version_string[] = TESSERA_VERSION_STRING;
 
 }  // namespace tessera
