@@ -1,0 +1,174 @@
+// tessera/core/concepts.hpp - how user data enters tessera's algorithms.
+//
+// An algorithm that reads a dense data set takes any `dense_input` and calls `as_rows(x)`:
+//
+//   - a `matrix_view<T>` / `matrix_view<const T>` (strided, row-major; also "pointer plus
+//     shape" through make_view), a `dense_matrix<T, A>`, or any type convertible to
+//     `matrix_view<const T>`, is used as it is (a strided view, no copy);
+//   - any random-access range of contiguous, sized ranges of numbers, such as
+//     `std::vector<std::vector<float>>` or `std::vector<std::array<double, 4>>`, is wrapped in
+//     a `range_rows` adapter that refers to the caller's rows (no copy). Its rows must have
+//     equal lengths; `as_rows` checks that in O(rows).
+//
+// Both results model `row_access`: rows(), cols() and row(i) -> std::span<const T>. Kernels
+// that want a single strided block test for `strided_rows` and otherwise gather rows.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <iterator>
+#include <ranges>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/matrix_view.hpp"
+
+namespace tessera {
+
+/// Element types tessera's numeric algorithms accept: arithmetic types other than bool.
+template <class T>
+concept numeric = std::is_arithmetic_v<T> && !std::same_as<std::remove_cv_t<T>, bool>;
+
+/// Anything that exposes `rows()`, `cols()` and `row(i)` as a contiguous span of numbers.
+template <class M>
+concept row_access = requires(const M& m, std::size_t i) {
+    { m.rows() } -> std::convertible_to<std::size_t>;
+    { m.cols() } -> std::convertible_to<std::size_t>;
+    { m.row(i) } -> std::ranges::contiguous_range;
+    requires numeric<std::ranges::range_value_t<decltype(m.row(i))>>;
+};
+
+/// A row_access whose rows are `stride()` elements apart from `data()`: usable by blocked kernels.
+template <class M>
+concept strided_rows = row_access<M> && requires(const M& m) {
+    { m.data() } -> std::convertible_to<const std::remove_cvref_t<decltype(*m.data())>*>;
+    { m.stride() } -> std::convertible_to<std::size_t>;
+};
+
+namespace detail {
+
+template <class X>
+struct matrix_like_value {};
+
+template <class T>
+struct matrix_like_value<matrix_view<T>> {
+    using type = std::remove_cv_t<T>;
+};
+
+// Types with a const view(): dense_matrix and user containers that follow the same convention.
+template <class X>
+    requires requires(const X& x) { x.view(); } && (!requires { typename X::element_type; })
+struct matrix_like_value<X> {
+    using type = std::remove_cv_t<typename decltype(std::declval<const X&>().view())::element_type>;
+};
+
+}  // namespace detail
+
+/// A dense matrix that is (or converts to) a strided `matrix_view<const T>` of numbers.
+template <class X>
+concept matrix_like = requires { typename detail::matrix_like_value<std::remove_cvref_t<X>>::type; } &&
+                      numeric<typename detail::matrix_like_value<std::remove_cvref_t<X>>::type> &&
+                      std::convertible_to<const std::remove_cvref_t<X>&,
+                                          matrix_view<const typename detail::matrix_like_value<std::remove_cvref_t<X>>::type>>;
+
+/// A random-access range whose elements are contiguous sized ranges of numbers (one per row).
+template <class R>
+concept row_range = std::ranges::random_access_range<R> && std::ranges::sized_range<R> &&
+                    std::ranges::contiguous_range<std::ranges::range_reference_t<R>> &&
+                    std::ranges::sized_range<std::ranges::range_reference_t<R>> &&
+                    numeric<std::ranges::range_value_t<std::ranges::range_reference_t<R>>> && !matrix_like<R>;
+
+/// Everything an algorithm accepts as a dense data set.
+template <class X>
+concept dense_input = matrix_like<X> || row_range<X>;
+
+namespace detail {
+template <class X>
+struct dense_value {};
+template <matrix_like X>
+struct dense_value<X> {
+    using type = typename matrix_like_value<std::remove_cvref_t<X>>::type;
+};
+template <row_range X>
+struct dense_value<X> {
+    using type = std::remove_cv_t<std::ranges::range_value_t<std::ranges::range_reference_t<X>>>;
+};
+}  // namespace detail
+
+/// The element type of a dense input (`float` for `std::vector<std::vector<float>>`).
+template <dense_input X>
+using dense_value_t = typename detail::dense_value<std::remove_cvref_t<X>>::type;
+
+/// A non-owning row_access over a range of rows. Holds a pointer to the caller's range: the
+/// range must outlive the adapter and must not be resized while it is used.
+template <row_range R>
+class range_rows {
+public:
+    using value_type = std::remove_cv_t<std::ranges::range_value_t<std::ranges::range_reference_t<R>>>;
+
+    range_rows(const R& rows, std::size_t cols) noexcept : rows_(&rows), cols_(cols) {}
+
+    [[nodiscard]] std::size_t rows() const noexcept { return static_cast<std::size_t>(std::ranges::size(*rows_)); }
+    [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+    [[nodiscard]] bool empty() const noexcept { return rows() == 0 || cols_ == 0; }
+    [[nodiscard]] std::span<const value_type> row(std::size_t i) const noexcept {
+        TESSERA_ASSERT(i < rows());
+        const auto& r = std::ranges::begin(*rows_)[static_cast<std::ranges::range_difference_t<R>>(i)];
+        return std::span<const value_type>(std::ranges::data(r), cols_);
+    }
+
+private:
+    const R* rows_;
+    std::size_t cols_;
+};
+
+/// Returns a `matrix_view<const T>` of a matrix_like input (O(1), no copy).
+template <matrix_like X>
+[[nodiscard]] auto as_rows(const X& x, std::string_view /*where*/ = {}, std::string_view /*arg*/ = {}) {
+    return matrix_view<const dense_value_t<X>>(x);
+}
+
+/// Returns a `range_rows` over a range of rows (no copy). Throws `tessera::dimension_mismatch`,
+/// naming `where` and `arg`, when the rows have different lengths. O(rows).
+template <row_range X>
+[[nodiscard]] range_rows<X> as_rows(const X& x, std::string_view where = "as_rows", std::string_view arg = "rows") {
+    std::size_t cols = 0;
+    std::size_t i = 0;
+    for (const auto& r : x) {
+        const auto len = static_cast<std::size_t>(std::ranges::size(r));
+        if (i == 0) {
+            cols = len;
+        } else if (len != cols) {
+            detail::throw_argument<dimension_mismatch>(where, arg,
+                                                       "row " + std::to_string(i) + " has " + std::to_string(len) +
+                                                           " values but row 0 has " + std::to_string(cols));
+        }
+        ++i;
+    }
+    return range_rows<X>(x, cols);
+}
+
+/// Checks that a dense input holds only finite numbers; throws `tessera::invalid_argument`
+/// naming the row and column of the first NaN or Inf. O(rows * cols).
+template <row_access M>
+void require_finite_rows(const M& m, std::string_view where, std::string_view arg) {
+    using T = std::remove_cv_t<std::ranges::range_value_t<decltype(m.row(0))>>;
+    if constexpr (std::is_floating_point_v<T>) {
+        for (std::size_t i = 0; i < m.rows(); ++i) {
+            const auto r = m.row(i);
+            for (std::size_t j = 0; j < m.cols(); ++j) {
+                if (!std::isfinite(r[j])) {
+                    detail::throw_argument(where, arg,
+                                           std::string("contains ") + (std::isnan(r[j]) ? "NaN" : "Inf") + " at row " +
+                                               std::to_string(i) + ", column " + std::to_string(j));
+                }
+            }
+        }
+    }
+}
+
+}  // namespace tessera

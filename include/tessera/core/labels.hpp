@@ -1,0 +1,186 @@
+// tessera/core/labels.hpp - class labels of any integral, enum or string-like type, mapped to
+// dense class indices 0..n_classes-1 in sorted label order, and back.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera {
+
+/// A label that reads as text: std::string, std::string_view, const char*, ...
+template <class L>
+concept string_like_label = std::convertible_to<const L&, std::string_view>;
+
+/// A class label: an integral type (bool included), an enumeration, or a string-like type.
+/// Floating-point values are not labels (use an integral or string label instead).
+template <class L>
+concept label = std::integral<L> || std::is_enum_v<L> || string_like_label<L>;
+
+/// How tessera stores a label of type L: std::string for string-like labels (so a model never
+/// refers to the caller's strings), L itself otherwise.
+template <label L>
+using label_storage_t = std::conditional_t<string_like_label<L>, std::string, std::remove_cv_t<L>>;
+
+/// An input range of labels.
+template <class R>
+concept label_range = std::ranges::input_range<R> && label<std::remove_cvref_t<std::ranges::range_reference_t<R>>>;
+
+/// The dense index of a class (position of its label in the sorted class list).
+using class_index = std::uint32_t;
+
+namespace detail {
+
+template <class L>
+[[nodiscard]] std::string label_to_string(const L& l) {
+    if constexpr (string_like_label<L>) {
+        return "'" + std::string(std::string_view(l)) + "'";
+    } else if constexpr (std::is_enum_v<L>) {
+        return std::to_string(static_cast<std::underlying_type_t<L>>(l));
+    } else if constexpr (std::same_as<L, bool>) {
+        return l ? "true" : "false";
+    } else {
+        return std::to_string(l);
+    }
+}
+
+// Strict weak order used for the class list: numeric for integers and enums, byte-wise for text.
+struct label_less {
+    template <class A, class B>
+    [[nodiscard]] bool operator()(const A& a, const B& b) const {
+        if constexpr (string_like_label<A>) {
+            return std::string_view(a) < std::string_view(b);
+        } else if constexpr (std::is_enum_v<A>) {
+            return static_cast<std::underlying_type_t<A>>(a) < static_cast<std::underlying_type_t<A>>(b);
+        } else {
+            return a < b;
+        }
+    }
+};
+
+}  // namespace detail
+
+/// Maps labels of type L to class indices 0..n_classes()-1, in sorted label order (numeric for
+/// integers and enums, byte-wise lexicographic for strings), and back.
+///
+/// Complexity: fit O(n log n); index_of O(log n_classes); decode O(1).
+/// Exceptions: `tessera::invalid_argument` for empty label sets, duplicate declared classes and
+/// unknown labels; `tessera::not_fitted_error` when used before fit / from_classes.
+/// Thread safety: const member functions may be called concurrently.
+template <label L, class Allocator = std::allocator<label_storage_t<L>>>
+class label_encoder {
+public:
+    using label_type = label_storage_t<L>;
+    using allocator_type = Allocator;
+
+    label_encoder() = default;
+    explicit label_encoder(const Allocator& alloc) : classes_(alloc) {}
+
+    /// Learns the sorted set of distinct labels in `labels`.
+    template <label_range R>
+    void fit(const R& labels) {
+        std::vector<label_type, Allocator> all(classes_.get_allocator());
+        for (auto&& l : labels) all.push_back(label_type(l));
+        if (all.empty()) detail::throw_argument("label_encoder::fit", "labels", "is empty");
+        std::sort(all.begin(), all.end(), detail::label_less{});
+        all.erase(std::unique(all.begin(), all.end()), all.end());
+        classes_ = std::move(all);
+    }
+
+    /// An encoder for exactly the declared classes (for online learning, where later batches
+    /// may lack some classes). Throws on an empty list or duplicates.
+    template <label_range R>
+    [[nodiscard]] static label_encoder from_classes(const R& classes, const Allocator& alloc = Allocator()) {
+        label_encoder e(alloc);
+        for (auto&& l : classes) e.classes_.push_back(label_type(l));
+        if (e.classes_.empty()) detail::throw_argument("label_encoder::from_classes", "classes", "is empty");
+        std::sort(e.classes_.begin(), e.classes_.end(), detail::label_less{});
+        const auto dup = std::adjacent_find(e.classes_.begin(), e.classes_.end());
+        if (dup != e.classes_.end()) {
+            detail::throw_argument("label_encoder::from_classes", "classes",
+                                   "declares the class " + detail::label_to_string(*dup) + " twice");
+        }
+        return e;
+    }
+
+    [[nodiscard]] bool fitted() const noexcept { return !classes_.empty(); }
+    [[nodiscard]] std::size_t n_classes() const noexcept { return classes_.size(); }
+    /// The classes in sorted order; class index i is classes()[i].
+    [[nodiscard]] std::span<const label_type> classes() const noexcept { return classes_; }
+
+    /// The class index of `l`, or nothing if `l` is not a known class.
+    template <label K>
+    [[nodiscard]] std::optional<class_index> find(const K& l) const {
+        const auto it = std::lower_bound(classes_.begin(), classes_.end(), l, detail::label_less{});
+        if (it == classes_.end() || detail::label_less{}(l, *it)) return std::nullopt;
+        return static_cast<class_index>(it - classes_.begin());
+    }
+
+    /// The class index of `l`; throws `tessera::invalid_argument` naming `where`/`arg` if unknown.
+    template <label K>
+    [[nodiscard]] class_index index_of(const K& l, std::string_view where = "label_encoder::index_of",
+                                       std::string_view arg = "label") const {
+        detail::require_fitted(fitted(), where);
+        const auto i = find(l);
+        if (!i) detail::throw_argument(where, arg, "unknown label " + detail::label_to_string(l));
+        return *i;
+    }
+
+    /// Encodes every label of `labels` (appending to `out`); the error names the position of
+    /// the first unknown label.
+    template <label_range R, std::output_iterator<class_index> Out>
+    Out encode(const R& labels, Out out, std::string_view where = "label_encoder::encode",
+               std::string_view arg = "labels") const {
+        detail::require_fitted(fitted(), where);
+        std::size_t pos = 0;
+        for (auto&& l : labels) {
+            const auto i = find(l);
+            if (!i) {
+                detail::throw_argument(where, arg,
+                                       "unknown label " + detail::label_to_string(l) + " at position " +
+                                           std::to_string(pos));
+            }
+            *out++ = *i;
+            ++pos;
+        }
+        return out;
+    }
+
+    /// Encodes `labels` into a new vector.
+    template <label_range R>
+    [[nodiscard]] std::vector<class_index> encode(const R& labels, std::string_view where = "label_encoder::encode",
+                                                  std::string_view arg = "labels") const {
+        std::vector<class_index> out;
+        if constexpr (std::ranges::sized_range<R>) out.reserve(std::ranges::size(labels));
+        encode(labels, std::back_inserter(out), where, arg);
+        return out;
+    }
+
+    /// The label of class index `i`; throws `tessera::invalid_argument` if `i >= n_classes()`.
+    [[nodiscard]] const label_type& decode(class_index i) const {
+        detail::require_fitted(fitted(), "label_encoder::decode");
+        if (i >= classes_.size()) {
+            detail::throw_argument("label_encoder::decode", "index",
+                                   std::to_string(i) + " is not a class index (there are " +
+                                       std::to_string(classes_.size()) + " classes)");
+        }
+        return classes_[i];
+    }
+
+private:
+    std::vector<label_type, Allocator> classes_;
+};
+
+}  // namespace tessera
