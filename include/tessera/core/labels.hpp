@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tessera/core/archive.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera {
@@ -177,6 +178,44 @@ public:
                                        std::to_string(classes_.size()) + " classes)");
         }
         return classes_[i];
+    }
+
+    /// Appends the class list to an archive.
+    void write_to(archive_writer& w) const {
+        detail::require_fitted(fitted(), "label_encoder::write_to");
+        w.write<std::uint64_t>(classes_.size());
+        for (const auto& c : classes_) {
+            if constexpr (string_like_label<label_type>) {
+                w.write_string(c);
+            } else if constexpr (std::is_enum_v<label_type>) {
+                w.write(static_cast<std::underlying_type_t<label_type>>(c));
+            } else {
+                w.write(c);
+            }
+        }
+    }
+
+    /// Reads a class list written by write_to; a list that is empty or not strictly sorted is a
+    /// corrupt archive (`tessera::format_error`).
+    [[nodiscard]] static label_encoder read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
+        label_encoder e(alloc);
+        // Each class takes at least one byte, which bounds the count by the bytes that remain.
+        const std::size_t n = r.read_count("classes", r.remaining());
+        if (n == 0) r.fail("label_encoder: the class list is empty");
+        e.classes_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            if constexpr (string_like_label<label_type>) {
+                e.classes_.push_back(r.read_string("classes"));
+            } else if constexpr (std::is_enum_v<label_type>) {
+                e.classes_.push_back(static_cast<label_type>(r.read<std::underlying_type_t<label_type>>("classes")));
+            } else {
+                e.classes_.push_back(r.read<label_type>("classes"));
+            }
+            if (i > 0 && !detail::label_less{}(e.classes_[i - 1], e.classes_[i])) {
+                r.fail("label_encoder: the class list is not strictly sorted");
+            }
+        }
+        return e;
     }
 
 private:

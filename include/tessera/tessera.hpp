@@ -1,0 +1,16 @@
+// tessera/tessera.hpp - everything in tessera's core and io. Prefer the individual headers in
+// code that cares about compile time: each one stands on its own.
+#pragma once
+
+#include "tessera/version.hpp"
+
+#include "tessera/core/archive.hpp"
+#include "tessera/core/concepts.hpp"
+#include "tessera/core/crc32c.hpp"
+#include "tessera/core/csr_matrix.hpp"
+#include "tessera/core/dense_matrix.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/core/labels.hpp"
+#include "tessera/core/matrix_view.hpp"
+#include "tessera/core/parallel.hpp"
+#include "tessera/core/random.hpp"
