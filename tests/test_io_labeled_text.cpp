@@ -1,0 +1,164 @@
+// Tests for tessera/io/labeled_text.hpp.
+#include <tessera/io/labeled_text.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
+#include <zlib.h>
+#endif
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_file {
+    fs::path path;
+    explicit temp_file(const std::string& name, const std::string& bytes = {}) {
+        static int counter = 0;
+        path = fs::temp_directory_path() /
+               ("tessera_test_text_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
+                "_" + std::to_string(counter++) + "_" + name);
+        std::ofstream(path, std::ios::binary) << bytes;
+    }
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+    ~temp_file() {
+        std::error_code ec;
+        fs::remove(path, ec);
+    }
+};
+
+template <class E, class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        FAIL("threw the wrong exception type: " << e.what());
+        return {};
+    }
+    FAIL("did not throw");
+    return {};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+tessera::labeled_text_data parse(const std::string& text, const tessera::labeled_text_options& opt = {}) {
+    std::istringstream in(text);
+    return tessera::read_labeled_text(in, opt, "sms.txt");
+}
+
+std::string parse_error(const std::string& text, const tessera::labeled_text_options& opt = {}) {
+    return error_of<tessera::format_error>([&] { (void)parse(text, opt); });
+}
+
+#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
+std::string gzip(const std::string& data) {
+    z_stream zs{};
+    REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    return out;
+}
+#endif
+
+using strings = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("read_labeled_text: split at the first tab, text kept byte for byte") {
+    const auto d = parse("ham\tGo until jurong point, \"crazy\".. \n"
+                         "spam\tWINNER!! \xc2\xa3" "1000 prize\twith a tab\n"
+                         "ham\t\n"
+                         "ham\t  spaces  \n");
+    CHECK(d.labels == strings{"ham", "spam", "ham", "ham"});
+    CHECK(d.texts == strings{"Go until jurong point, \"crazy\".. ", "WINNER!! \xc2\xa3" "1000 prize\twith a tab", "",
+                             "  spaces  "});
+}
+
+TEST_CASE("read_labeled_text: CRLF, no final newline, blank lines, BOM") {
+    const auto d = parse("\xEF\xBB\xBFham\thello\r\n\r\n\nspam\tbye\r");
+    CHECK(d.labels == strings{"ham", "spam"});
+    CHECK(d.texts == strings{"hello", "bye"});
+}
+
+TEST_CASE("read_labeled_text: invalid UTF-8 and NUL bytes pass through unchanged") {
+    const std::string odd("\xff\xfe\xc3(\x80 \x00 end", 11);
+    const auto d = parse("lbl\t" + odd + "\n" + "\xe9t\xe9\t\xed\xa0\x80\n");
+    REQUIRE(d.texts.size() == 2);
+    CHECK(d.texts[0] == odd);
+    CHECK(d.texts[0].size() == 11);
+    CHECK(d.labels[1] == "\xe9t\xe9");
+    CHECK(d.texts[1] == "\xed\xa0\x80");
+}
+
+TEST_CASE("read_labeled_text: another separator") {
+    tessera::labeled_text_options opt;
+    opt.separator = ' ';
+    const auto d = parse("pos a good film\nneg  bad\n", opt);
+    CHECK(d.labels == strings{"pos", "neg"});
+    CHECK(d.texts == strings{"a good film", " bad"});
+    CHECK(contains(parse_error("pos\n", opt), "sms.txt:1:1: expected <label>\" \"<text>, but the line has no separator"));
+}
+
+TEST_CASE("read_labeled_text: file round trip") {
+    std::string text;
+    strings labels;
+    strings texts;
+    for (int k = 0; k < 1000; ++k) {
+        labels.push_back(k % 7 == 0 ? "spam" : "ham");
+        texts.push_back("message " + std::to_string(k) + std::string(static_cast<std::size_t>(k % 50), 'x'));
+        text += labels.back() + "\t" + texts.back() + "\n";
+    }
+    temp_file f("SMSCollection", text);
+    const auto d = tessera::read_labeled_text(f.path);
+    CHECK(d.labels == labels);
+    CHECK(d.texts == texts);
+#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
+    temp_file g("SMSCollection.gz", gzip(text));
+    const auto z = tessera::read_labeled_text(g.path);
+    CHECK(z.labels == labels);
+    CHECK(z.texts == texts);
+#endif
+}
+
+TEST_CASE("read_labeled_text: every malformed input names the source, line and column") {
+    CHECK(contains(parse_error(""), "tessera::read_labeled_text: sms.txt:1:1: the data is empty"));
+    CHECK(contains(parse_error("\r\n\n"), "sms.txt:3:1: no data: every line is blank"));
+    CHECK(contains(parse_error("ham\tok\nspam no tab here\n"),
+                   "sms.txt:2:1: expected <label><TAB><text>, but the line has no tab: \"spam no tab here\""));
+    CHECK(contains(parse_error("ham\tok\n\tno label\n"), "sms.txt:2:1: empty label: the line starts with the separator"));
+    tessera::labeled_text_options opt;
+    opt.max_line_length = 16;
+    CHECK(parse("ham\t0123456789ab\n", opt).texts.size() == 1);
+    CHECK(contains(parse_error("ham\t0123456789abc\n", opt), "sms.txt:1:2: the line is longer than max_line_length (16 bytes)"));
+    CHECK(contains(parse_error("ham\tok\nham" + std::string(100, 'x'), opt), "sms.txt:2:1: the line is longer"));
+    const fs::path missing = fs::temp_directory_path() / "tessera_test_text_missing";
+    CHECK(contains(error_of<tessera::io_error>([&] { (void)tessera::read_labeled_text(missing); }),
+                   "tessera::read_labeled_text: " + missing.string() + ": cannot open: No such file or directory"));
+    opt.separator = '\n';
+    CHECK(contains(error_of<tessera::invalid_argument>([&] { (void)parse("a\tb\n", opt); }), "separator"));
+#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
+    std::string big;
+    for (int k = 0; k < 3000; ++k) big += "ham\tline number " + std::to_string(k) + "\n";
+    std::string gz = gzip(big);
+    gz.resize(gz.size() - 20);
+    const auto msg = parse_error(gz);
+    CHECK(contains(msg, "sms.txt:"));
+    CHECK(contains(msg, "truncated gzip data"));
+#endif
+}
