@@ -81,12 +81,12 @@ using strings = std::vector<std::string>;
 }  // namespace
 
 TEST_CASE("read_labeled_text: split at the first tab, text kept byte for byte") {
-    const auto d = parse("ham\tGo until jurong point, \"crazy\".. \n"
+    const auto d = parse("ham\tMeet at the \"usual\" place, 6pm.. \n"
                          "spam\tWINNER!! \xc2\xa3" "1000 prize\twith a tab\n"
                          "ham\t\n"
                          "ham\t  spaces  \n");
     CHECK(d.labels == strings{"ham", "spam", "ham", "ham"});
-    CHECK(d.texts == strings{"Go until jurong point, \"crazy\".. ", "WINNER!! \xc2\xa3" "1000 prize\twith a tab", "",
+    CHECK(d.texts == strings{"Meet at the \"usual\" place, 6pm.. ", "WINNER!! \xc2\xa3" "1000 prize\twith a tab", "",
                              "  spaces  "});
 }
 
