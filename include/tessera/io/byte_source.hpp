@@ -302,6 +302,8 @@ private:
 
     z_stream zs_{};
     bool inflating_ = false;
+    bool member_done_ = false;
+    bool finished_ = false;
 #else
     std::size_t read_gzip(unsigned char*, std::size_t) { return 0; }  // unreachable: start() threw
 #endif
@@ -316,8 +318,6 @@ private:
     std::uint64_t raw_consumed_ = 0;
     std::uint64_t delivered_ = 0;
     bool gzip_ = false;
-    bool member_done_ = false;
-    bool finished_ = false;
 };
 
 }  // namespace tessera::detail
