@@ -29,9 +29,14 @@
 
 namespace tessera {
 
-/// Element types tessera's numeric algorithms accept: arithmetic types other than bool.
+/// Element types tessera's numeric algorithms accept: arithmetic types other than bool and the
+/// character types (`std::int8_t`/`std::uint8_t`, i.e. signed/unsigned char, are numbers; plain
+/// `char`, `char8_t`... are text, so a `std::vector<std::string>` is not a matrix).
 template <class T>
-concept numeric = std::is_arithmetic_v<T> && !std::same_as<std::remove_cv_t<T>, bool>;
+concept numeric = std::is_arithmetic_v<T> && !std::same_as<std::remove_cv_t<T>, bool> &&
+                  !std::same_as<std::remove_cv_t<T>, char> && !std::same_as<std::remove_cv_t<T>, wchar_t> &&
+                  !std::same_as<std::remove_cv_t<T>, char8_t> && !std::same_as<std::remove_cv_t<T>, char16_t> &&
+                  !std::same_as<std::remove_cv_t<T>, char32_t>;
 
 /// Anything that exposes `rows()`, `cols()` and `row(i)` as a contiguous span of numbers.
 template <class M>

@@ -78,13 +78,16 @@ void validate_csr(std::size_t rows, std::size_t cols, std::span<const Index> ind
         throw_argument(where, "indptr",
                        "must end at nnz = " + std::to_string(indices.size()) + ", got " + csr_index_text(indptr[rows]));
     }
+    // All of indptr first: only a non-decreasing indptr that ends at nnz keeps every row range
+    // inside `indices`, so no index may be read before this pass has finished.
     for (std::size_t i = 0; i < rows; ++i) {
         if (indptr[i + 1] < indptr[i]) {
             throw_argument(where, "indptr",
                            "decreases at row " + std::to_string(i) + " (" + csr_index_text(indptr[i]) + " > " +
                                csr_index_text(indptr[i + 1]) + ")");
         }
-        // indptr ends at nnz and never decreases, so every row range is inside `indices`.
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
         const auto b = static_cast<std::size_t>(indptr[i]);
         const auto e = static_cast<std::size_t>(indptr[i + 1]);
         for (std::size_t k = b; k < e; ++k) {
@@ -344,8 +347,13 @@ private:
         for (std::size_t r = 0; r < rows; ++r) {
             const auto first = order.begin() + static_cast<std::ptrdiff_t>(start[r]);
             const auto last = order.begin() + static_cast<std::ptrdiff_t>(start[r + 1]);
-            // Stable, so duplicates are summed in input order (reproducible floating-point sums).
-            std::stable_sort(first, last, [&](std::size_t a, std::size_t b) { return col_of(a) < col_of(b); });
+            // Ties broken by input position, so duplicates are summed in input order (reproducible
+            // floating-point sums); std::sort, unlike stable_sort, needs no buffer from the global heap.
+            std::sort(first, last, [&](std::size_t a, std::size_t b) {
+                const Index ca = col_of(a);
+                const Index cb = col_of(b);
+                return ca < cb || (ca == cb && a < b);
+            });
             for (auto it = first; it != last; ++it) {
                 const Index c = col_of(*it);
                 if (static_cast<std::size_t>(m.indptr_[r]) < m.indices_.size() && m.indices_.back() == c) {

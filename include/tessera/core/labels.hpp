@@ -35,9 +35,10 @@ concept label = std::integral<L> || std::is_enum_v<L> || string_like_label<L>;
 template <label L>
 using label_storage_t = std::conditional_t<string_like_label<L>, std::string, std::remove_cv_t<L>>;
 
-/// An input range of labels.
+/// An input range of labels (proxy references such as std::vector<bool>'s are fine).
 template <class R>
-concept label_range = std::ranges::input_range<R> && label<std::remove_cvref_t<std::ranges::range_reference_t<R>>>;
+concept label_range = std::ranges::input_range<R> && label<std::ranges::range_value_t<R>> &&
+                      std::convertible_to<std::ranges::range_reference_t<R>, const std::ranges::range_value_t<R>&>;
 
 /// The dense index of a class (position of its label in the sorted class list).
 using class_index = std::uint32_t;
@@ -146,7 +147,8 @@ public:
                std::string_view arg = "labels") const {
         detail::require_fitted(fitted(), where);
         std::size_t pos = 0;
-        for (auto&& l : labels) {
+        for (auto&& element : labels) {
+            const std::ranges::range_value_t<R>& l = element;  // binds proxies to a temporary
             const auto i = find(l);
             if (!i) {
                 detail::throw_argument(where, arg,
@@ -200,7 +202,7 @@ public:
     [[nodiscard]] static label_encoder read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
         label_encoder e(alloc);
         // Each class takes at least one byte, which bounds the count by the bytes that remain.
-        const std::size_t n = r.read_count("classes", r.remaining());
+        const std::size_t n = r.read_count("classes", 1);
         if (n == 0) r.fail("label_encoder: the class list is empty");
         e.classes_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
