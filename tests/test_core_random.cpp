@@ -2,7 +2,7 @@
 //
 // The reference values below come from an independent Python implementation of SplitMix64,
 // xoshiro256** (Blackman & Vigna) and Lemire's bounded draw, following the definitions in
-// tessera/core/random.hpp's comments; it is reproduced in docs/random.md so anyone can rerun it.
+// tessera/core/random.hpp's comments; it is reproduced in docs/core.md so anyone can rerun it.
 #include <doctest/doctest.h>
 
 #include <tessera/core/random.hpp>

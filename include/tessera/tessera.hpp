@@ -1,5 +1,6 @@
-// tessera/tessera.hpp - everything in tessera's core and io. Prefer the individual headers in
-// code that cares about compile time: each one stands on its own.
+// tessera/tessera.hpp - everything in tessera's core and io (optional integrations such as
+// tessera/integrations/eigen.hpp are separate). Prefer the individual headers in code that cares
+// about compile time: each one stands on its own.
 #pragma once
 
 #include "tessera/version.hpp"
@@ -14,3 +15,9 @@
 #include "tessera/core/matrix_view.hpp"
 #include "tessera/core/parallel.hpp"
 #include "tessera/core/random.hpp"
+
+#include "tessera/io/byte_source.hpp"
+#include "tessera/io/csv.hpp"
+#include "tessera/io/idx.hpp"
+#include "tessera/io/labeled_text.hpp"
+#include "tessera/io/ratings.hpp"

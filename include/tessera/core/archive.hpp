@@ -1,6 +1,6 @@
 // tessera/core/archive.hpp - the versioned binary archive behind every model's save/load.
 //
-// Layout (all integers little-endian; see docs/archive.md):
+// Layout (all integers little-endian; see docs/core.md):
 //
 //   offset size  field
 //        0    8  magic "TESSERA\x1a"
