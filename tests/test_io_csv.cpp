@@ -11,6 +11,8 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,19 @@ std::string error_of(F&& f) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A stream buffer that serves `data` and then fails as a broken disk would.
+struct failing_buffer : std::streambuf {
+    std::string data;
+    bool served = false;
+    explicit failing_buffer(std::string d) : data(std::move(d)) {}
+    int_type underflow() override {
+        if (served) throw std::runtime_error("device error");
+        served = true;
+        setg(data.data(), data.data(), data.data() + data.size());
+        return traits_type::to_int_type(data[0]);
+    }
+};
 
 template <class T = double, class Label = int>
 tessera::csv_data<T, Label> parse(const std::string& text, const tessera::csv_options& opt = {}) {
@@ -325,6 +340,21 @@ TEST_CASE("read_csv: files that cannot be opened are io_error naming the path an
     CHECK(contains(msg, "tessera::read_csv: " + missing.string() + ": cannot open: No such file or directory"));
     const auto dir = error_of<tessera::io_error>([&] { (void)tessera::read_csv(fs::temp_directory_path()); });
     CHECK(contains(dir, "cannot open: Is a directory"));
+}
+
+TEST_CASE("read_csv: a stream that fails while reading is io_error naming the line") {
+    // The stream delivers 64 KiB (16,384 lines of 4 bytes) to the first read and fails on the next.
+    std::string text = "a,b\n";
+    for (int k = 0; k < 25000; ++k) text += "1,2\n";
+    failing_buffer buffer(text);
+    std::istream in(&buffer);
+    const auto msg = error_of<tessera::io_error>([&] { (void)tessera::read_csv(in, {}, "disk.csv"); });
+    CHECK(contains(msg, "tessera::read_csv: disk.csv: read error while reading line 16385"));
+
+    failing_buffer at_once("a,b\n1,2\n");  // fails inside the very first read
+    std::istream first(&at_once);
+    CHECK(contains(error_of<tessera::io_error>([&] { (void)tessera::read_csv(first, {}, "disk.csv"); }),
+                   "tessera::read_csv: disk.csv: read error"));
 }
 
 TEST_CASE("read_sklearn_csv: the scikit-learn toy layout with its declared counts checked") {

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,19 @@ std::string error_of(F&& f) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A stream buffer that serves `data` and then fails as a broken disk would.
+struct failing_buffer : std::streambuf {
+    std::string data;
+    bool served = false;
+    explicit failing_buffer(std::string d) : data(std::move(d)) {}
+    int_type underflow() override {
+        if (served) throw std::runtime_error("device error");
+        served = true;
+        setg(data.data(), data.data(), data.data() + data.size());
+        return traits_type::to_int_type(data[0]);
+    }
+};
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
     for (int k = bytes - 1; k >= 0; --k) out += static_cast<char>((v >> (8 * k)) & 0xff);
@@ -256,6 +271,14 @@ TEST_CASE("read_idx: every malformed input names the source and the byte offset"
         CHECK(contains(error_of<tessera::io_error>([&] { (void)tessera::read_idx_labels(missing); }),
                        "tessera::read_idx_labels: " + missing.string() + ": cannot open: No such file or directory"));
     }
+}
+
+TEST_CASE("read_idx: a stream that fails while reading is io_error naming the offset") {
+    // The stream delivers 64 KiB to the first read and fails on the next.
+    failing_buffer buffer(ubyte_images(100, 28, 28));
+    std::istream in(&buffer);
+    const auto msg = error_of<tessera::io_error>([&] { (void)tessera::read_idx_images(in, "disk.idx"); });
+    CHECK(contains(msg, "tessera::read_idx_images: disk.idx: read error at byte 65536"));
 }
 
 #if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB

@@ -158,11 +158,7 @@ public:
 
     /// Copies up to `n` bytes into `out`; returns how many. Returns 0 only at the end of data
     /// (or when n == 0). O(n) plus decompression.
-    std::size_t read(unsigned char* out, std::size_t n) {
-        const std::size_t got = gzip_ ? read_gzip(out, n) : read_raw(out, n);
-        delivered_ += got;
-        return got;
-    }
+    std::size_t read(unsigned char* out, std::size_t n) { return gzip_ ? read_gzip(out, n) : read_raw(out, n); }
 
 private:
     static constexpr std::size_t buffer_size = std::size_t{64} * 1024;
@@ -186,11 +182,17 @@ private:
     }
 
     std::size_t read_stream(unsigned char* dst, std::size_t n) {
+        if (stream_failed_) throw source_failure(source_failure::kind::io, "read error");
         if (stream_eof_) return 0;
         stream_->read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
         const auto got = static_cast<std::size_t>(stream_->gcount());
-        if (stream_->bad()) throw source_failure(source_failure::kind::io, "read error");
-        if (got < n) stream_eof_ = true;
+        if (stream_->bad()) {
+            // Hand out what did arrive first, so that the error is reported where it happened.
+            stream_failed_ = true;
+            if (got == 0) throw source_failure(source_failure::kind::io, "read error");
+        } else if (got < n) {
+            stream_eof_ = true;
+        }
         return got;
     }
 
@@ -227,6 +229,7 @@ private:
             std::memcpy(out + done, next_, k);
             consume(k);
             done += k;
+            delivered_ += k;  // counted as it goes, so that a later failure reports the right offset
         }
         return done;
     }
@@ -277,6 +280,7 @@ private:
             const int rc = inflate(&zs_, Z_NO_FLUSH);
             consume(in_before - zs_.avail_in);
             done += out_before - zs_.avail_out;
+            delivered_ += out_before - zs_.avail_out;
             switch (rc) {
                 case Z_OK:
                     break;
@@ -313,6 +317,7 @@ private:
     std::span<const unsigned char> memory_;
     bool memory_given_ = false;
     bool stream_eof_ = false;
+    bool stream_failed_ = false;
     const unsigned char* next_ = nullptr;
     std::size_t avail_ = 0;
     std::uint64_t raw_consumed_ = 0;
