@@ -182,6 +182,10 @@ TEST_CASE("read_csv: header detection") {
     CHECK(named.features.rows() == 1);
     CHECK(named.feature_names == std::vector<std::string>{"a", "b"});
 
+    // A number that is merely not allowed is data, and the data line says what is wrong with it.
+    CHECK(contains(parse_error("nan,1\n", opt), "mem.csv:1:1: expected a finite number, got \"nan\""));
+    CHECK(contains(parse_error<float>("1,1e99\n", opt), "mem.csv:1:2: \"1e99\" is out of range for float"));
+
     opt.label = tessera::csv_column::last();
     const auto text_label = parse<double, std::string>("1,yes\n2,no\n", opt);  // text labels say nothing
     CHECK(text_label.features.rows() == 2);

@@ -152,6 +152,7 @@ TEST_CASE("read_ratings: string ids, quotes, no header, extra columns, implicit 
 TEST_CASE("read_ratings: header detection") {
     const auto no_header = parse("1,2,3\n");
     CHECK(no_header.matrix.nnz() == 1);
+    CHECK(contains(parse_error("1,2,nan\n"), "r.csv:1:3: expected a finite number, got \"nan\""));
     tessera::ratings_options opt;
     opt.header = tessera::header_row::present;
     CHECK(parse("1,2,3\n4,5,6\n", opt).matrix.nnz() == 1);  // told so: the first line is skipped

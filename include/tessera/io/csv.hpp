@@ -54,7 +54,8 @@ struct csv_options {
     /// Field separator. Not '"', '\n', '\r' or NUL.
     char delimiter = ',';
     /// Whether the first line after the skipped ones names the columns. `detect`: it does if
-    /// one of its fields does not parse as a number (the label field too when Label is numeric).
+    /// one of its fields is empty or not written as a number (the label field counts only when
+    /// Label is numeric).
     header_row header = header_row::present;
     /// Lines (blank ones included) to skip before the header or the first data line.
     std::size_t skip_lines = 0;
@@ -140,13 +141,9 @@ csv_data<T, Label> read_csv_lines(line_reader& lines, const csv_options& opt) {
     if (opt.header == header_row::detect) {
         for (std::size_t j = 0; j < ncols && !has_header; ++j) {
             if (label && j == *label) {
-                if constexpr (is_parsable_number<Label>) {
-                    Label v{};
-                    has_header = parse_number((*fields)[j], v, opt.allow_nonfinite) != number_status::ok;
-                }
+                if constexpr (is_parsable_number<Label>) has_header = looks_like_name<Label>((*fields)[j]);
             } else {
-                T v{};
-                has_header = parse_number((*fields)[j], v, opt.allow_nonfinite) != number_status::ok;
+                has_header = looks_like_name<T>((*fields)[j]);
             }
         }
     }

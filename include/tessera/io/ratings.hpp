@@ -50,8 +50,8 @@ enum class duplicate_ratings {
 struct ratings_options {
     /// Field separator. Not '"', '\n', '\r' or NUL.
     char delimiter = ',';
-    /// `detect`: the first non-blank line is a header if its rating field does not parse as a
-    /// number, or (integer ids) a user or item field does not parse as an integer. With string
+    /// `detect`: the first non-blank line is a header if its rating field is not written as a
+    /// number, or (integer ids) a user or item field is not written as an integer. With string
     /// ids and no rating column nothing can tell: say `present` or `absent`.
     header_row header = header_row::detect;
     /// 0-based columns. Other columns (e.g. a timestamp) are ignored, but every line must have
@@ -195,15 +195,9 @@ ratings_data<T, Index, Id> read_ratings_lines(line_reader& lines, const ratings_
             }
             bool header = opt.header == header_row::present;
             if (opt.header == header_row::detect) {
-                if (opt.rating_column) {
-                    T v{};
-                    header = parse_number(f[*opt.rating_column], v) != number_status::ok;
-                }
+                if (opt.rating_column) header = looks_like_name<T>(f[*opt.rating_column]);
                 if constexpr (std::is_integral_v<Id>) {
-                    Id u{};
-                    Id i{};
-                    header = header || parse_number(f[opt.user_column], u) != number_status::ok ||
-                             parse_number(f[opt.item_column], i) != number_status::ok;
+                    header = header || looks_like_name<Id>(f[opt.user_column]) || looks_like_name<Id>(f[opt.item_column]);
                 }
             }
             if (header) continue;

@@ -27,7 +27,10 @@ namespace tessera {
 enum class header_row {
     absent,   ///< every line is data
     present,  ///< the first line is a header
-    detect,   ///< the first line is a header if one of the fields the loader parses as a number is not one
+    /// The first line is a header if one of the fields the loader parses as a number is empty
+    /// or not written as a number ("nan" or "1e999" count as numbers: the data line then says
+    /// what is wrong with them).
+    detect,
 };
 
 /// The longest line (in bytes, without its line break) a text loader accepts unless told
@@ -262,6 +265,15 @@ template <class T>
     }
     out = value;
     return number_status::ok;
+}
+
+/// Whether `text` reads as a column name rather than a badly written number: header detection
+/// takes "nan" (without allow_nonfinite) or "1e999" for data, so that the data line reports them.
+template <class T>
+[[nodiscard]] bool looks_like_name(std::string_view text) noexcept {
+    T value{};
+    const number_status s = parse_number(text, value, true);
+    return s == number_status::not_a_number || s == number_status::empty;
 }
 
 /// "float", "int32", ... for messages.
