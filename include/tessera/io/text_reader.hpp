@@ -128,7 +128,7 @@ private:
             const std::size_t ceiling = max_line_ + 2;  // the line and its "\r\n"
             const std::size_t grown = cap_ == 0 ? std::min<std::size_t>(initial_capacity, ceiling)
                                                 : (cap_ > ceiling / 2 ? ceiling : cap_ * 2);
-            auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+            std::unique_ptr<char[]> bigger(new char[grown]);  // uninitialised: filled by reads
             if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
             buf_ = std::move(bigger);
             cap_ = grown;
