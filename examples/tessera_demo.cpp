@@ -87,7 +87,10 @@ std::string counts_text(const std::vector<std::size_t>& counts) {
         return std::to_string(counts.front()) + " each";
     }
     std::string s;
-    for (std::size_t k = 0; k < counts.size(); ++k) s += (k ? "/" : "") + std::to_string(counts[k]);
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+        if (k > 0) s += '/';
+        s += std::to_string(counts[k]);
+    }
     return s;
 }
 
@@ -258,7 +261,10 @@ void sms(const std::optional<fs::path>& dir) {
                 const auto& words = is_spam ? spam : ham;
                 const auto n = 2 + rng.below(is_spam ? 24 : 14);
                 text += is_spam ? "spam\t" : "ham\t";
-                for (std::uint64_t w = 0; w < n; ++w) text += (w ? " " : "") + words[rng.below(words.size())];
+                for (std::uint64_t w = 0; w < n; ++w) {
+                    if (w > 0) text += ' ';
+                    text += words[rng.below(words.size())];
+                }
                 text += "\n";
             }
             std::istringstream in(text);

@@ -163,7 +163,10 @@ csv_data<T, Label> read_csv_lines(line_reader& lines, const csv_options& opt) {
             }
             if (!found) {
                 std::string names;
-                for (std::size_t j = 0; j < ncols && j < 8; ++j) names += (j ? ", " : "") + quoted_excerpt((*fields)[j]);
+                for (std::size_t j = 0; j < ncols && j < 8; ++j) {
+                    if (j > 0) names += ", ";
+                    names += quoted_excerpt((*fields)[j]);
+                }
                 if (ncols > 8) names += ", ...";
                 lines.fail(1, "no column is named " + quoted_excerpt(opt.label.name()) + "; the header has " +
                                   std::to_string(ncols) + " columns: " + names);

@@ -150,7 +150,10 @@ private:
 
 [[nodiscard]] inline std::string idx_shape_text(const std::vector<std::uint32_t>& dims) {
     std::string s;
-    for (std::size_t d = 0; d < dims.size(); ++d) s += (d ? " x " : "") + std::to_string(dims[d]);
+    for (std::size_t d = 0; d < dims.size(); ++d) {
+        if (d > 0) s += " x ";
+        s += std::to_string(dims[d]);
+    }
     return s;
 }
 
