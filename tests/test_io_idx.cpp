@@ -17,59 +17,13 @@
 #include <string>
 #include <vector>
 
-#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
-#include <zlib.h>
-#endif
+
+#include "io_test_support.hpp"
 
 namespace fs = std::filesystem;
+using namespace tessera_test;
 
 namespace {
-
-struct temp_file {
-    fs::path path;
-    explicit temp_file(const std::string& name, const std::string& bytes = {}) {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("tessera_test_idx_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
-                "_" + std::to_string(counter++) + "_" + name);
-        std::ofstream(path, std::ios::binary) << bytes;
-    }
-    temp_file(const temp_file&) = delete;
-    temp_file& operator=(const temp_file&) = delete;
-    ~temp_file() {
-        std::error_code ec;
-        fs::remove(path, ec);
-    }
-};
-
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("threw the wrong exception type: " << e.what());
-        return {};
-    }
-    FAIL("did not throw");
-    return {};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// A stream buffer that serves `data` and then fails as a broken disk would.
-struct failing_buffer : std::streambuf {
-    std::string data;
-    bool served = false;
-    explicit failing_buffer(std::string d) : data(std::move(d)) {}
-    int_type underflow() override {
-        if (served) throw std::runtime_error("device error");
-        served = true;
-        setg(data.data(), data.data(), data.data() + data.size());
-        return traits_type::to_int_type(data[0]);
-    }
-};
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
     for (int k = bytes - 1; k >= 0; --k) out += static_cast<char>((v >> (8 * k)) & 0xff);
@@ -104,22 +58,6 @@ std::string labels_error(const std::string& bytes) {
         (void)tessera::read_idx_labels(in, "mem.idx");
     });
 }
-
-#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
-std::string gzip(const std::string& data) {
-    z_stream zs{};
-    REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-#endif
 
 }  // namespace
 

@@ -11,46 +11,13 @@
 #include <string>
 #include <vector>
 
-#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
-#include <zlib.h>
-#endif
+
+#include "io_test_support.hpp"
 
 namespace fs = std::filesystem;
+using namespace tessera_test;
 
 namespace {
-
-struct temp_file {
-    fs::path path;
-    explicit temp_file(const std::string& name, const std::string& bytes = {}) {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("tessera_test_ratings_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
-                "_" + std::to_string(counter++) + "_" + name);
-        std::ofstream(path, std::ios::binary) << bytes;
-    }
-    temp_file(const temp_file&) = delete;
-    temp_file& operator=(const temp_file&) = delete;
-    ~temp_file() {
-        std::error_code ec;
-        fs::remove(path, ec);
-    }
-};
-
-template <class E, class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("threw the wrong exception type: " << e.what());
-        return {};
-    }
-    FAIL("did not throw");
-    return {};
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 template <class T = float, class Index = std::int32_t, class Id = std::int64_t>
 tessera::ratings_data<T, Index, Id> parse(const std::string& text, const tessera::ratings_options& opt = {}) {
@@ -75,22 +42,6 @@ std::vector<std::vector<std::pair<Index, T>>> entries(const tessera::csr_matrix<
 }
 
 using row = std::vector<std::pair<std::int32_t, float>>;
-
-#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
-std::string gzip(const std::string& data) {
-    z_stream zs{};
-    REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-#endif
 
 const std::string small = "user_id,book_id,rating\n30,7,5\n10,9,3\n30,9,4\n20,7,1\n";
 

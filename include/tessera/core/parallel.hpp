@@ -114,26 +114,6 @@ void run_blocks(std::size_t n_blocks, int threads, Body&& body) {
 
 }  // namespace detail
 
-/// Calls `f(i)` for every i in [begin, end), possibly in parallel. `f` must be safe to call
-/// concurrently for different i. If calls throw, the exception from the lowest-numbered block
-/// is rethrown after all blocks finished. Throws `tessera::invalid_argument` for a negative
-/// thread count.
-template <class F>
-    requires std::is_invocable_v<F&, std::size_t>
-void parallel_for(std::size_t begin, std::size_t end, F&& f, const parallel_options& options = {}) {
-    detail::check_parallel_options(options, "parallel_for");
-    if (end <= begin) return;
-    const std::size_t count = end - begin;
-    const int threads = effective_threads(options);
-    const std::size_t block = detail::pick_block_size(count, threads, options.block_size);
-    const std::size_t n_blocks = (count + block - 1) / block;
-    detail::run_blocks(n_blocks, threads, [&](std::size_t b) {
-        const std::size_t lo = begin + b * block;
-        const std::size_t hi = std::min(end, lo + block);
-        for (std::size_t i = lo; i < hi; ++i) f(i);
-    });
-}
-
 /// Calls `f(lo, hi)` for consecutive blocks [lo, hi) covering [begin, end), possibly in
 /// parallel: for loops that amortize setup (a scratch buffer, a kernel call) over a block.
 /// Block boundaries are multiples of the block size from `begin`.
@@ -150,6 +130,21 @@ void parallel_for_blocks(std::size_t begin, std::size_t end, F&& f, const parall
         const std::size_t lo = begin + b * block;
         f(lo, std::min(end, lo + block));
     });
+}
+
+/// Calls `f(i)` for every i in [begin, end), possibly in parallel. `f` must be safe to call
+/// concurrently for different i. If calls throw, the exception from the lowest-numbered block
+/// is rethrown after all blocks finished. Throws `tessera::invalid_argument` for a negative
+/// thread count.
+template <class F>
+    requires std::is_invocable_v<F&, std::size_t>
+void parallel_for(std::size_t begin, std::size_t end, F&& f, const parallel_options& options = {}) {
+    parallel_for_blocks(
+        begin, end,
+        [&f](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) f(i);
+        },
+        options);
 }
 
 /// A deterministic parallel reduction: [begin, end) is cut into blocks of `block_size`
