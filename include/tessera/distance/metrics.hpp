@@ -1,0 +1,199 @@
+// tessera/distance/metrics.hpp - distance and similarity metrics as objects with traits, on
+// top of the runtime-dispatched kernels of tessera/simd/kernels.hpp.
+//
+//   tessera::sq_euclidean m;
+//   float d = m(std::span<const float>(a), std::span<const float>(b));
+//   tessera::one_to_many(m, query, rows, out);          // distances to every row of a matrix
+//
+// A metric is any type with a `static constexpr metric_traits traits` and a call operator on two
+// spans of equal length; user-defined metrics satisfy the same `distance_metric` concept and
+// are called directly (inlined) by the algorithms that take them.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/matrix_view.hpp"
+#include "tessera/simd/kernels.hpp"
+
+namespace tessera {
+
+/// What a metric's numbers mean, for algorithms that need to know.
+struct metric_traits {
+    /// A true metric: non-negative, symmetric, zero only for equal inputs, triangle inequality
+    /// (tree indexes rely on the last one).
+    bool is_metric = false;
+    /// Larger means closer (inner product). Otherwise smaller means closer.
+    bool is_similarity = false;
+    /// Many-to-many evaluation can use precomputed row norms (||x||^2 + ||y||^2 - 2x.y, cosine).
+    bool uses_norms = false;
+    /// Works on bit-packed 64-bit words rather than numbers.
+    bool on_bits = false;
+};
+
+/// A metric object: `m(a, b)` on two spans of T returns an arithmetic value, and `M::traits` says
+/// what it means. Satisfied by the metrics below and by user-defined ones.
+template <class M, class T>
+concept distance_metric = requires(const M& m, std::span<const T> a, std::span<const T> b) {
+    { M::traits } -> std::convertible_to<metric_traits>;
+    { m(a, b) } -> std::convertible_to<double>;
+};
+
+namespace detail {
+inline void require_same_length(std::size_t a, std::size_t b, const char* where) {
+    if (a != b) {
+        throw_argument<dimension_mismatch>(where, "b",
+                                           "has " + std::to_string(b) + " elements but 'a' has " + std::to_string(a));
+    }
+}
+
+// The checked call operators of the floating-point metrics, written once: Derived provides
+// `name` and the unchecked `raw(a, b, n)`. Non-template overloads, so vectors and mutable
+// spans convert implicitly.
+template <class Derived>
+struct float_metric {
+    [[nodiscard]] float operator()(std::span<const float> a, std::span<const float> b) const {
+        require_same_length(a.size(), b.size(), Derived::name);
+        return Derived::raw(a.data(), b.data(), a.size());
+    }
+    [[nodiscard]] double operator()(std::span<const double> a, std::span<const double> b) const {
+        require_same_length(a.size(), b.size(), Derived::name);
+        return Derived::raw(a.data(), b.data(), a.size());
+    }
+};
+}  // namespace detail
+
+/// Squared Euclidean distance, sum (a_i - b_i)^2. Not a true metric (no triangle inequality)
+/// but ranks neighbours exactly as `euclidean` does, without the square root.
+struct sq_euclidean : detail::float_metric<sq_euclidean> {
+    static constexpr const char* name = "sq_euclidean";
+    static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = true};
+    template <simd::kernel_float T>
+    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+        return simd::l2sq(a, b, n);
+    }
+};
+
+/// Euclidean distance, sqrt(sum (a_i - b_i)^2). A true metric.
+struct euclidean : detail::float_metric<euclidean> {
+    static constexpr const char* name = "euclidean";
+    static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = true};
+    template <simd::kernel_float T>
+    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+        return std::sqrt(simd::l2sq(a, b, n));
+    }
+};
+
+/// Inner product a.b as a similarity: larger is closer (maximum inner product search).
+struct inner_product : detail::float_metric<inner_product> {
+    static constexpr const char* name = "inner_product";
+    static constexpr metric_traits traits{.is_metric = false, .is_similarity = true, .uses_norms = false};
+    template <simd::kernel_float T>
+    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+        return simd::dot(a, b, n);
+    }
+};
+
+/// The inner product negated, -a.b, so that smaller is closer like every other distance.
+struct negative_inner_product : detail::float_metric<negative_inner_product> {
+    static constexpr const char* name = "negative_inner_product";
+    static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = false};
+    template <simd::kernel_float T>
+    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+        return -simd::dot(a, b, n);
+    }
+};
+
+/// Cosine distance, 1 - a.b / (||a|| ||b||), clamped to [0, 2] against rounding.
+/// A zero vector has no direction: when either input is all zeros the cosine similarity is
+/// taken as 0 and the distance is 1 (as scikit-learn's cosine_distances does), also for two
+/// zero vectors. Not a true metric. NaN inputs give NaN.
+struct cosine_distance : detail::float_metric<cosine_distance> {
+    static constexpr const char* name = "cosine_distance";
+    static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = true};
+    template <simd::kernel_float T>
+    [[nodiscard]] static T from_parts(T dot, T norm_a_sq, T norm_b_sq) noexcept {
+        if (norm_a_sq == T(0) || norm_b_sq == T(0)) return T(1);
+        const T d = T(1) - dot / (std::sqrt(norm_a_sq) * std::sqrt(norm_b_sq));
+        return d < T(0) ? T(0) : (d > T(2) ? T(2) : d);  // NaN passes through both comparisons
+    }
+    template <simd::kernel_float T>
+    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+        const auto p = simd::cosine_parts(a, b, n);
+        return from_parts(p.dot, p.norm_a, p.norm_b);
+    }
+};
+
+/// Manhattan (L1) distance, sum |a_i - b_i|. A true metric.
+struct manhattan : detail::float_metric<manhattan> {
+    static constexpr const char* name = "manhattan";
+    static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false};
+    template <simd::kernel_float T>
+    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+        return simd::l1(a, b, n);
+    }
+};
+
+/// Hamming distance between bit-packed vectors (64 bits per word): the number of differing
+/// bits. Exact. A true metric.
+struct hamming {
+    static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false, .on_bits = true};
+    [[nodiscard]] static std::uint64_t raw(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
+        return simd::hamming(a, b, words);
+    }
+    [[nodiscard]] std::uint64_t operator()(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
+        detail::require_same_length(a.size(), b.size(), "hamming");
+        return raw(a.data(), b.data(), a.size());
+    }
+};
+
+/// Jaccard distance between bit-packed sets, 1 - |a AND b| / |a OR b|; two empty sets are at
+/// distance 0. A true metric. The bit counts are exact; the ratio is rounded once.
+struct jaccard {
+    static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false, .on_bits = true};
+    [[nodiscard]] static double raw(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
+        const auto p = simd::jaccard_parts(a, b, words);
+        if (p.union_ == 0) return 0.0;
+        return static_cast<double>(p.union_ - p.intersection) / static_cast<double>(p.union_);
+    }
+    [[nodiscard]] double operator()(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
+        detail::require_same_length(a.size(), b.size(), "jaccard");
+        return raw(a.data(), b.data(), a.size());
+    }
+};
+
+/// Writes metric(query, row i) into out[i] for every row of `rows`.
+/// Throws `tessera::dimension_mismatch` if query.size() != rows.cols() or out.size() != rows.rows().
+/// O(rows * cols). Built-in metrics call their kernel directly per row; user metrics are
+/// called through their operator(), inlined.
+template <class T, distance_metric<T> M, class R>
+    requires std::is_arithmetic_v<R>
+void one_to_many(const M& metric, std::span<const T> query, matrix_view<const std::type_identity_t<T>> rows,
+                 std::span<R> out) {
+    if (query.size() != rows.cols()) {
+        detail::throw_argument<dimension_mismatch>("one_to_many", "query",
+                                                   "has " + std::to_string(query.size()) + " elements but the rows have " +
+                                                       std::to_string(rows.cols()));
+    }
+    if (out.size() != rows.rows()) {
+        detail::throw_argument<dimension_mismatch>("one_to_many", "out",
+                                                   "has " + std::to_string(out.size()) + " elements for " +
+                                                       std::to_string(rows.rows()) + " rows");
+    }
+    for (std::size_t i = 0; i < rows.rows(); ++i) {
+        if constexpr (requires { M::raw(query.data(), rows.row(i).data(), query.size()); }) {
+            out[i] = static_cast<R>(M::raw(query.data(), rows.row(i).data(), query.size()));
+        } else {
+            out[i] = static_cast<R>(metric(query, rows.row(i)));
+        }
+    }
+}
+
+}  // namespace tessera

@@ -1,0 +1,119 @@
+// tessera/simd/kernels.hpp - the distance kernels on raw arrays, dispatched at run time to the
+// best instruction-set level (see cpu.hpp). These are the unchecked building blocks; most code
+// uses the metric objects of tessera/distance/metrics.hpp, which validate their arguments.
+//
+// Preconditions for every function: `a` and `b` point to `n` readable elements (any alignment;
+// null is allowed when n == 0). Complexity O(n). Thread-safe (no state besides the level).
+//
+// Accuracy of the floating-point reductions (every level, float and double): the result is a
+// sum of n terms computed with independent accumulators and a fixed combination order, so the
+// standard bound for any summation order applies,
+//     |computed - exact| <= gamma(n + 2) * sum_i |term_i| + 2 (n + 2) eta,
+//     gamma(k) = k*u / (1 - k*u),
+// where u = 2^-24 for float and 2^-53 for double, eta = denorm_min / 2 is the absolute error of
+// one operation that underflows into the subnormal range, and term_i is a_i*b_i (dot),
+// (a_i - b_i)^2 (squared L2; the +2 covers the rounding of the difference and the square) or
+// |a_i - b_i| (L1). In practice the error is much smaller (it grows with n / accumulator count).
+// Overflow is not covered: terms beyond the type's range give infinity.
+// NaN inputs propagate to the result; infinities follow IEEE arithmetic (inf - inf = NaN).
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "tessera/simd/cpu.hpp"
+#include "tessera/simd/detail/kernels_avx2.hpp"
+#include "tessera/simd/detail/kernels_avx512.hpp"
+#include "tessera/simd/detail/kernels_scalar.hpp"
+
+namespace tessera::simd {
+
+/// The floating-point element types with native kernels.
+template <class T>
+concept kernel_float = std::same_as<T, float> || std::same_as<T, double>;
+
+using detail::bit_overlap;
+using detail::cosine_sums;
+
+namespace detail {
+#if TESSERA_ARCH_X86
+template <class T>
+using avx2_of = std::conditional_t<std::is_same_v<T, float>, avx2_f32, avx2_f64>;
+template <class T>
+using avx512_of = std::conditional_t<std::is_same_v<T, float>, avx512_f32, avx512_f64>;
+#endif
+}  // namespace detail
+
+/// sum_i a[i] * b[i]
+template <kernel_float T>
+[[nodiscard]] inline T dot(const T* a, const T* b, std::size_t n) noexcept {
+    switch (active_level()) {
+#if TESSERA_ARCH_X86
+        case level::avx512: return detail::dot_avx512<detail::avx512_of<T>>(a, b, n);
+        case level::avx2: return detail::dot_avx2<detail::avx2_of<T>>(a, b, n);
+#endif
+        default: return detail::dot_scalar(a, b, n);
+    }
+}
+
+/// sum_i (a[i] - b[i])^2
+template <kernel_float T>
+[[nodiscard]] inline T l2sq(const T* a, const T* b, std::size_t n) noexcept {
+    switch (active_level()) {
+#if TESSERA_ARCH_X86
+        case level::avx512: return detail::l2sq_avx512<detail::avx512_of<T>>(a, b, n);
+        case level::avx2: return detail::l2sq_avx2<detail::avx2_of<T>>(a, b, n);
+#endif
+        default: return detail::l2sq_scalar(a, b, n);
+    }
+}
+
+/// sum_i |a[i] - b[i]|
+template <kernel_float T>
+[[nodiscard]] inline T l1(const T* a, const T* b, std::size_t n) noexcept {
+    switch (active_level()) {
+#if TESSERA_ARCH_X86
+        case level::avx512: return detail::l1_avx512<detail::avx512_of<T>>(a, b, n);
+        case level::avx2: return detail::l1_avx2<detail::avx2_of<T>>(a, b, n);
+#endif
+        default: return detail::l1_scalar(a, b, n);
+    }
+}
+
+/// a.b, ||a||^2 and ||b||^2 in one pass over both arrays.
+template <kernel_float T>
+[[nodiscard]] inline cosine_sums<T> cosine_parts(const T* a, const T* b, std::size_t n) noexcept {
+    switch (active_level()) {
+#if TESSERA_ARCH_X86
+        case level::avx512: return detail::cosine_avx512<detail::avx512_of<T>>(a, b, n);
+        case level::avx2: return detail::cosine_avx2<detail::avx2_of<T>>(a, b, n);
+#endif
+        default: return detail::cosine_scalar(a, b, n);
+    }
+}
+
+/// Number of differing bits between two bit-packed vectors of `words` 64-bit words. Exact.
+[[nodiscard]] inline std::uint64_t hamming(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
+    switch (active_level()) {
+#if TESSERA_ARCH_X86
+        case level::avx512:
+        case level::avx2: return detail::hamming_avx2(a, b, words);
+#endif
+        default: return detail::hamming_scalar(a, b, words);
+    }
+}
+
+/// Bits set in both and in either of two bit-packed vectors. Exact.
+[[nodiscard]] inline bit_overlap jaccard_parts(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
+    switch (active_level()) {
+#if TESSERA_ARCH_X86
+        case level::avx512:
+        case level::avx2: return detail::jaccard_avx2(a, b, words);
+#endif
+        default: return detail::jaccard_scalar(a, b, words);
+    }
+}
+
+}  // namespace tessera::simd
