@@ -1,6 +1,6 @@
-// tessera/tessera.hpp - everything in tessera's core and io (optional integrations such as
-// tessera/integrations/eigen.hpp are separate). Prefer the individual headers in code that cares
-// about compile time: each one stands on its own.
+// tessera/tessera.hpp - everything in tessera's core, distance kernels and io (optional
+// integrations such as tessera/integrations/eigen.hpp are separate). Prefer the individual
+// headers in code that cares about compile time: each one stands on its own.
 #pragma once
 
 #include "tessera/version.hpp"
@@ -11,10 +11,15 @@
 #include "tessera/core/csr_matrix.hpp"
 #include "tessera/core/dense_matrix.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/half.hpp"
 #include "tessera/core/labels.hpp"
 #include "tessera/core/matrix_view.hpp"
 #include "tessera/core/parallel.hpp"
 #include "tessera/core/random.hpp"
+
+#include "tessera/distance/metrics.hpp"
+#include "tessera/simd/cpu.hpp"
+#include "tessera/simd/kernels.hpp"
 
 #include "tessera/io/byte_source.hpp"
 #include "tessera/io/csv.hpp"
