@@ -66,6 +66,8 @@ struct avx2_f32 {
     TESSERA_TARGET_AVX2 static vec sub(vec a, vec b) noexcept { return _mm256_sub_ps(a, b); }
     TESSERA_TARGET_AVX2 static vec abs(vec a) noexcept { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
     TESSERA_TARGET_AVX2 static float sum(vec a) noexcept { return avx2_hsum(a); }
+    TESSERA_TARGET_AVX2 static vec set1(float x) noexcept { return _mm256_set1_ps(x); }
+    TESSERA_TARGET_AVX2 static void store(float* p, vec v) noexcept { _mm256_storeu_ps(p, v); }
 };
 
 struct avx2_f64 {
@@ -82,6 +84,8 @@ struct avx2_f64 {
     TESSERA_TARGET_AVX2 static vec sub(vec a, vec b) noexcept { return _mm256_sub_pd(a, b); }
     TESSERA_TARGET_AVX2 static vec abs(vec a) noexcept { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
     TESSERA_TARGET_AVX2 static double sum(vec a) noexcept { return avx2_hsum(a); }
+    TESSERA_TARGET_AVX2 static vec set1(double x) noexcept { return _mm256_set1_pd(x); }
+    TESSERA_TARGET_AVX2 static void store(double* p, vec v) noexcept { _mm256_storeu_pd(p, v); }
 };
 
 // Accumulates step(acc, x, y) over the two arrays with four accumulators; used by dot, L2 and L1.
