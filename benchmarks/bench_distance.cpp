@@ -16,6 +16,7 @@
 #include <tessera/core/dense_matrix.hpp>
 #include <tessera/core/random.hpp>
 #include <tessera/distance/metrics.hpp>
+#include <tessera/distance/pairwise.hpp>
 #include <tessera/simd/cpu.hpp>
 
 #if defined(TESSERA_HAS_EIGEN)
@@ -24,6 +25,10 @@
 
 #if TESSERA_ARCH_X86
 #include <immintrin.h>
+#endif
+
+#if defined(TESSERA_BENCH_HAS_CBLAS)
+#include <cblas.h>
 #endif
 
 #include <cstdint>
@@ -202,6 +207,31 @@ BENCHMARK(BM_pair_hot<tessera::sq_euclidean, double>)->Apply(level_args);
 BENCHMARK(BM_one_to_many<tessera::sq_euclidean, float>)->Args({768, 1})->Args({768, 2})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_one_to_many<tessera::inner_product, float>)->Args({128, 1})->Args({1536, 1})->Unit(benchmark::kMillisecond);
 
+// Many-to-many, 1000 x 100000 x 128 by default: FLOP = 2 * m * n * d for the dot products.
+template <class Metric>
+void BM_many_to_many(benchmark::State& state) {
+    if (!select_level(state, state.range(3))) return;
+    const auto m = static_cast<std::size_t>(state.range(0));
+    const auto n = static_cast<std::size_t>(state.range(1));
+    const auto d = static_cast<std::size_t>(state.range(2));
+    tessera::dense_matrix<float> x(m, d), y(n, d), out(m, n);
+    tessera::random_engine rng(5);
+    for (std::size_t i = 0; i < m; ++i)
+        for (auto& v : x.row(i)) v = static_cast<float>(rng.normal());
+    for (std::size_t i = 0; i < n; ++i)
+        for (auto& v : y.row(i)) v = static_cast<float>(rng.normal());
+    for (auto _ : state) {
+        tessera::many_to_many<float>(Metric{}, x.view(), y.view(), out.view(), {1, 0});
+        benchmark::DoNotOptimize(out.data());
+    }
+    simd::reset_level();
+    state.counters["FLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 * static_cast<double>(m) *
+                                                      static_cast<double>(n) * static_cast<double>(d),
+                                                  benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_many_to_many<tessera::inner_product>)->Args({1000, 100000, 128, 1})->Args({1000, 100000, 128, 2})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_many_to_many<tessera::sq_euclidean>)->Args({1000, 100000, 128, 1})->Args({1000, 100000, 128, 2})->Unit(benchmark::kMillisecond);
+
 // ---- peers ------------------------------------------------------------------------------------
 
 // What a user's own loop gives without -march: SSE2 at best, and no reassociation of the sum.
@@ -218,6 +248,26 @@ void BM_peer_plain_loop_dot(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * 2 * d * sizeof(float)));
 }
 BENCHMARK(BM_peer_plain_loop_dot)->Arg(128)->Arg(768)->Arg(1536);
+
+#if defined(TESSERA_BENCH_HAS_CBLAS)
+// The same product X Y^T with cblas_sgemm (single-threaded through the environment:
+// run with OPENBLAS_NUM_THREADS=1 for a one-core comparison).
+void BM_peer_cblas_sgemm(benchmark::State& state) {
+    const auto m = static_cast<int>(state.range(0));
+    const auto n = static_cast<int>(state.range(1));
+    const auto d = static_cast<int>(state.range(2));
+    const auto x = random_vector<float>(static_cast<std::size_t>(m) * static_cast<std::size_t>(d), 5);
+    const auto y = random_vector<float>(static_cast<std::size_t>(n) * static_cast<std::size_t>(d), 6);
+    std::vector<float> out(static_cast<std::size_t>(m) * static_cast<std::size_t>(n));
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0f, x.data(), d, y.data(), d, 0.0f, out.data(), n);
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["FLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 * m * n * d,
+                                                  benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_peer_cblas_sgemm)->Args({1000, 100000, 128})->Unit(benchmark::kMillisecond);
+#endif
 
 #if defined(TESSERA_HAS_EIGEN)
 void BM_peer_eigen_dot(benchmark::State& state) {
