@@ -26,6 +26,7 @@
 #include "tessera/simd/cpu.hpp"
 #include "tessera/simd/detail/kernels_avx2.hpp"
 #include "tessera/simd/detail/kernels_avx512.hpp"
+#include "tessera/simd/detail/kernels_neon.hpp"
 #include "tessera/simd/detail/kernels_scalar.hpp"
 
 namespace tessera::simd {
@@ -54,6 +55,9 @@ template <kernel_float T>
         case level::avx512: return detail::dot_avx512<detail::avx512_of<T>>(a, b, n);
         case level::avx2: return detail::dot_avx2<detail::avx2_of<T>>(a, b, n);
 #endif
+#if TESSERA_ARCH_ARM64
+        case level::neon: return detail::dot_neon(a, b, n);
+#endif
         default: return detail::dot_scalar(a, b, n);
     }
 }
@@ -65,6 +69,9 @@ template <kernel_float T>
 #if TESSERA_ARCH_X86
         case level::avx512: return detail::l2sq_avx512<detail::avx512_of<T>>(a, b, n);
         case level::avx2: return detail::l2sq_avx2<detail::avx2_of<T>>(a, b, n);
+#endif
+#if TESSERA_ARCH_ARM64
+        case level::neon: return detail::l2sq_neon(a, b, n);
 #endif
         default: return detail::l2sq_scalar(a, b, n);
     }
@@ -78,6 +85,9 @@ template <kernel_float T>
         case level::avx512: return detail::l1_avx512<detail::avx512_of<T>>(a, b, n);
         case level::avx2: return detail::l1_avx2<detail::avx2_of<T>>(a, b, n);
 #endif
+#if TESSERA_ARCH_ARM64
+        case level::neon: return detail::l1_neon(a, b, n);
+#endif
         default: return detail::l1_scalar(a, b, n);
     }
 }
@@ -90,6 +100,9 @@ template <kernel_float T>
         case level::avx512: return detail::cosine_avx512<detail::avx512_of<T>>(a, b, n);
         case level::avx2: return detail::cosine_avx2<detail::avx2_of<T>>(a, b, n);
 #endif
+#if TESSERA_ARCH_ARM64
+        case level::neon: return detail::cosine_neon(a, b, n);
+#endif
         default: return detail::cosine_scalar(a, b, n);
     }
 }
@@ -101,6 +114,9 @@ template <kernel_float T>
         case level::avx512:
         case level::avx2: return detail::hamming_avx2(a, b, words);
 #endif
+#if TESSERA_ARCH_ARM64
+        case level::neon: return detail::hamming_neon(a, b, words);
+#endif
         default: return detail::hamming_scalar(a, b, words);
     }
 }
@@ -111,6 +127,9 @@ template <kernel_float T>
 #if TESSERA_ARCH_X86
         case level::avx512:
         case level::avx2: return detail::jaccard_avx2(a, b, words);
+#endif
+#if TESSERA_ARCH_ARM64
+        case level::neon: return detail::jaccard_neon(a, b, words);
 #endif
         default: return detail::jaccard_scalar(a, b, words);
     }
