@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Cross-compiles the SIMD kernel tests for AArch64 and runs them under qemu user-mode emulation,
+# so the NEON kernels are tested on an x86-64 machine. Two builds of tests/test_simd_kernels.cpp:
+#   - static, -O2, warnings as errors (runs without an AArch64 system root);
+#   - AddressSanitizer + UndefinedBehaviorSanitizer, linked against the cross toolchain's
+#     libraries (qemu -L), which reports any read past the end of an array.
+# The tests run every level the emulated CPU supports: scalar and neon.
+#
+#   scripts/test_neon.sh
+#
+# Missing prerequisites are installed with apt-get on Debian/Ubuntu when run as root;
+# elsewhere the script prints what to install. Outputs go to build/neon/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cxx=aarch64-linux-gnu-g++
+sysroot=/usr/aarch64-linux-gnu
+doctest_header=/usr/include/doctest/doctest.h
+out=build/neon
+
+find_qemu() {
+    local q
+    for q in qemu-aarch64-static qemu-aarch64; do
+        if command -v "$q" >/dev/null 2>&1; then
+            echo "$q"
+            return
+        fi
+    done
+}
+
+missing=""
+command -v "$cxx" >/dev/null 2>&1 || missing+=" g++-aarch64-linux-gnu"
+[ -n "$(find_qemu)" ] || missing+=" qemu-user-static"
+[ -f "$doctest_header" ] || missing+=" doctest-dev"
+missing=${missing# }
+if [ -n "$missing" ]; then
+    if [ -f /etc/debian_version ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test_neon.sh: installing $missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update
+        # shellcheck disable=SC2086  # one word per package
+        apt-get install -y $missing
+    elif [ -f /etc/debian_version ]; then
+        echo "test_neon.sh: missing prerequisites; run:  sudo apt-get install -y $missing" >&2
+        exit 1
+    else
+        echo "test_neon.sh: missing prerequisites (Debian package names): $missing" >&2
+        echo "Install an AArch64 cross g++ (C++20), qemu user-mode emulation for AArch64 and doctest" >&2
+        echo "with your system's package manager, then run this script again." >&2
+        exit 1
+    fi
+fi
+qemu=$(find_qemu)
+
+# The cross compiler does not search the host's /usr/include: give it doctest alone.
+mkdir -p "$out/include/doctest"
+ln -sf "$doctest_header" "$out/include/doctest/doctest.h"
+
+flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror -Iinclude -isystem "$out/include")
+sources=(tests/test_simd_kernels.cpp tests/doctest_main.cpp)
+
+echo "test_neon.sh: $("$cxx" --version | head -n1); $("$qemu" --version | head -n1)"
+
+echo "test_neon.sh: static build"
+"$cxx" "${flags[@]}" -static "${sources[@]}" -o "$out/test_simd_kernels"
+"$qemu" "$out/test_simd_kernels"
+
+echo "test_neon.sh: AddressSanitizer + UndefinedBehaviorSanitizer build"
+"$cxx" "${flags[@]}" -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+    "${sources[@]}" -o "$out/test_simd_kernels_asan"
+# LeakSanitizer cannot run under qemu user-mode emulation; the native ASan build checks leaks.
+ASAN_OPTIONS=detect_leaks=0 "$qemu" -L "$sysroot" "$out/test_simd_kernels_asan"
