@@ -26,6 +26,7 @@
 #include "tessera/simd/cpu.hpp"
 #include "tessera/simd/detail/kernels_avx2.hpp"
 #include "tessera/simd/detail/kernels_avx512.hpp"
+#include "tessera/simd/detail/kernels_int8.hpp"
 #include "tessera/simd/detail/kernels_neon.hpp"
 #include "tessera/simd/detail/kernels_scalar.hpp"
 
@@ -133,6 +134,43 @@ template <kernel_float T>
 #endif
         default: return detail::jaccard_scalar(a, b, words);
     }
+}
+
+/// The byte element types with exact integer kernels.
+template <class T>
+concept kernel_byte = detail::byte_element<T>;
+
+/// sum_i a[i] * b[i] for int8 / uint8 vectors, exact (integer arithmetic).
+template <kernel_byte T>
+[[nodiscard]] inline std::int64_t dot(const T* a, const T* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (active_level() == level::avx2 || active_level() == level::avx512) {
+        return detail::avx2_bytes<detail::byte_op::dot>(a, b, n);
+    }
+#endif
+    return detail::dot_bytes_scalar(a, b, n);
+}
+
+/// sum_i (a[i] - b[i])^2 for int8 / uint8 vectors, exact.
+template <kernel_byte T>
+[[nodiscard]] inline std::int64_t l2sq(const T* a, const T* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (active_level() == level::avx2 || active_level() == level::avx512) {
+        return detail::avx2_bytes<detail::byte_op::l2sq>(a, b, n);
+    }
+#endif
+    return detail::l2sq_bytes_scalar(a, b, n);
+}
+
+/// sum_i |a[i] - b[i]| for int8 / uint8 vectors, exact.
+template <kernel_byte T>
+[[nodiscard]] inline std::int64_t l1(const T* a, const T* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (active_level() == level::avx2 || active_level() == level::avx512) {
+        return detail::avx2_bytes<detail::byte_op::l1>(a, b, n);
+    }
+#endif
+    return detail::l1_bytes_scalar(a, b, n);
 }
 
 }  // namespace tessera::simd
