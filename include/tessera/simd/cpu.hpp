@@ -41,7 +41,7 @@ namespace tessera::simd {
 /// Kernel variants, from the portable reference up.
 enum class level : std::uint8_t {
     scalar = 0,  ///< portable C++, the reference every other level is tested against
-    avx2 = 1,    ///< x86-64 AVX2 + FMA (Haswell, Zen 1 and later)
+    avx2 = 1,    ///< x86-64 AVX2 + FMA + F16C (Haswell, Zen 1 and later)
     avx512 = 2,  ///< x86-64 AVX-512 F + BW + VL + DQ (Skylake-SP, Ice Lake, Zen 4 and later)
     neon = 3,    ///< AArch64 Advanced SIMD
 };
@@ -170,7 +170,8 @@ inline std::atomic<int>& forced_level_state() noexcept {
     const cpu_features& f = cpu();
     switch (l) {
         case level::scalar: return true;
-        case level::avx2: return TESSERA_ARCH_X86 && f.avx && f.avx2 && f.fma && f.popcnt && f.os_saves_ymm;
+        case level::avx2:  // F16C too: every AVX2 CPU has it, and the half-precision kernels use it
+            return TESSERA_ARCH_X86 && f.avx && f.avx2 && f.fma && f.f16c && f.popcnt && f.os_saves_ymm;
         case level::avx512:  // every AVX-512 CPU also has AVX2, FMA and POPCNT, which its kernels use too
             return level_supported(level::avx2) && f.popcnt && f.avx512f && f.avx512bw && f.avx512vl &&
                    f.avx512dq && f.os_saves_zmm;
@@ -202,7 +203,7 @@ inline void force_level(level l) {
     if (!level_supported(l)) {
         std::string why;
         switch (l) {
-            case level::avx2: why = "needs AVX2, FMA and POPCNT with OS support for YMM state"; break;
+            case level::avx2: why = "needs AVX2, FMA, F16C and POPCNT with OS support for YMM state"; break;
             case level::avx512: why = "needs AVX-512 F, BW, VL and DQ with OS support for ZMM state"; break;
             case level::neon: why = "needs an AArch64 CPU"; break;
             case level::scalar: break;

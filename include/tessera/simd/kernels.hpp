@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "tessera/core/half.hpp"
 #include "tessera/simd/cpu.hpp"
 #include "tessera/simd/detail/kernels_avx2.hpp"
 #include "tessera/simd/detail/kernels_avx512.hpp"
@@ -171,6 +172,63 @@ template <kernel_byte T>
     }
 #endif
     return detail::l1_bytes_scalar(a, b, n);
+}
+
+/// Element pairs with float kernels besides float x float: a float query against bfloat16,
+/// half or int8 rows, and two bfloat16 or two half vectors. Narrow elements are widened
+/// exactly to float and the sums run as in the float kernels (same accumulators, same order,
+/// same bound), so a result equals the float kernel's on the widened vectors bit for bit.
+template <class A, class B>
+concept mixed_pair = (std::same_as<A, float> && (std::same_as<B, bfloat16> || std::same_as<B, half> ||
+                                                 std::same_as<B, std::int8_t>)) ||
+                     (std::same_as<A, B> && (std::same_as<A, bfloat16> || std::same_as<A, half>));
+
+namespace detail {
+[[nodiscard]] inline bool mixed_on_avx2() noexcept {
+    // The AVX-512 level runs the AVX2 form of these kernels (every AVX-512 CPU has AVX2 and F16C).
+    const level l = active_level();
+    return l == level::avx2 || l == level::avx512;
+}
+}  // namespace detail
+
+/// sum_i a[i] * b[i] over a mixed pair, in float.
+template <class A, class B>
+    requires mixed_pair<A, B>
+[[nodiscard]] inline float dot(const A* a, const B* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (detail::mixed_on_avx2()) return detail::dot_avx2<detail::avx2_f32>(a, b, n);
+#endif
+    return detail::dot_scalar(a, b, n);
+}
+
+/// sum_i (a[i] - b[i])^2 over a mixed pair, in float.
+template <class A, class B>
+    requires mixed_pair<A, B>
+[[nodiscard]] inline float l2sq(const A* a, const B* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (detail::mixed_on_avx2()) return detail::l2sq_avx2<detail::avx2_f32>(a, b, n);
+#endif
+    return detail::l2sq_scalar(a, b, n);
+}
+
+/// sum_i |a[i] - b[i]| over a mixed pair, in float.
+template <class A, class B>
+    requires mixed_pair<A, B>
+[[nodiscard]] inline float l1(const A* a, const B* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (detail::mixed_on_avx2()) return detail::l1_avx2<detail::avx2_f32>(a, b, n);
+#endif
+    return detail::l1_scalar(a, b, n);
+}
+
+/// a.b, ||a||^2 and ||b||^2 over a mixed pair, in float.
+template <class A, class B>
+    requires mixed_pair<A, B>
+[[nodiscard]] inline cosine_sums<float> cosine_parts(const A* a, const B* b, std::size_t n) noexcept {
+#if TESSERA_ARCH_X86
+    if (detail::mixed_on_avx2()) return detail::cosine_avx2<detail::avx2_f32>(a, b, n);
+#endif
+    return detail::cosine_scalar(a, b, n);
 }
 
 }  // namespace tessera::simd

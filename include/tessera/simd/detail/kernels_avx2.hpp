@@ -8,6 +8,7 @@
 #pragma once
 
 #include "tessera/simd/cpu.hpp"
+#include "tessera/core/half.hpp"
 #include "tessera/simd/detail/kernels_scalar.hpp"
 
 #if TESSERA_ARCH_X86
@@ -18,7 +19,7 @@
 #include <cstdint>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define TESSERA_TARGET_AVX2 __attribute__((target("avx2,fma,popcnt")))
+#define TESSERA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,popcnt")))
 #else
 #define TESSERA_TARGET_AVX2
 #endif
@@ -88,21 +89,49 @@ struct avx2_f64 {
     TESSERA_TARGET_AVX2 static void store(double* p, vec v) noexcept { _mm256_storeu_pd(p, v); }
 };
 
+// Loads of 8 floats (4 doubles) from any element type, widened exactly: float and double as
+// they are, bfloat16 by a 16-bit shift, half through F16C, int8 by sign extension. The _tail
+// forms read only the first r < lanes elements and give zeros in the other lanes.
+TESSERA_TARGET_AVX2 inline __m256 avx2_widen_load(const float* p) noexcept { return _mm256_loadu_ps(p); }
+TESSERA_TARGET_AVX2 inline __m256d avx2_widen_load(const double* p) noexcept { return _mm256_loadu_pd(p); }
+TESSERA_TARGET_AVX2 inline __m256 avx2_widen_load(const bfloat16* p) noexcept {
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+TESSERA_TARGET_AVX2 inline __m256 avx2_widen_load(const half* p) noexcept {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+TESSERA_TARGET_AVX2 inline __m256 avx2_widen_load(const std::int8_t* p) noexcept {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+TESSERA_TARGET_AVX2 inline __m256 avx2_widen_load_tail(const float* p, std::size_t r) noexcept {
+    return _mm256_maskload_ps(p, avx2_mask_ps(r));
+}
+TESSERA_TARGET_AVX2 inline __m256d avx2_widen_load_tail(const double* p, std::size_t r) noexcept {
+    return _mm256_maskload_pd(p, avx2_mask_pd(r));
+}
+// Narrow types have no masked load: the r elements are copied into a zeroed block of 8.
+template <class R>
+TESSERA_TARGET_AVX2 inline __m256 avx2_widen_load_tail(const R* p, std::size_t r) noexcept {
+    R block[8]{};
+    for (std::size_t k = 0; k < r; ++k) block[k] = p[k];
+    return avx2_widen_load(static_cast<const R*>(block));
+}
+
 // Accumulates step(acc, x, y) over the two arrays with four accumulators; used by dot, L2 and L1.
-template <class V, class Step>
-TESSERA_TARGET_AVX2 inline typename V::scalar avx2_reduce(const typename V::scalar* a, const typename V::scalar* b,
-                                                          std::size_t n, Step step) noexcept {
+template <class V, class A, class B, class Step>
+TESSERA_TARGET_AVX2 inline typename V::scalar avx2_reduce(const A* a, const B* b, std::size_t n, Step step) noexcept {
     constexpr std::size_t w = V::lanes;
     typename V::vec s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
     std::size_t i = 0;
     for (; i + 4 * w <= n; i += 4 * w) {
-        s0 = step(s0, V::load(a + i), V::load(b + i));
-        s1 = step(s1, V::load(a + i + w), V::load(b + i + w));
-        s2 = step(s2, V::load(a + i + 2 * w), V::load(b + i + 2 * w));
-        s3 = step(s3, V::load(a + i + 3 * w), V::load(b + i + 3 * w));
+        s0 = step(s0, avx2_widen_load(a + i), avx2_widen_load(b + i));
+        s1 = step(s1, avx2_widen_load(a + i + w), avx2_widen_load(b + i + w));
+        s2 = step(s2, avx2_widen_load(a + i + 2 * w), avx2_widen_load(b + i + 2 * w));
+        s3 = step(s3, avx2_widen_load(a + i + 3 * w), avx2_widen_load(b + i + 3 * w));
     }
-    for (; i + w <= n; i += w) s0 = step(s0, V::load(a + i), V::load(b + i));
-    if (i < n) s1 = step(s1, V::load_tail(a + i, n - i), V::load_tail(b + i, n - i));  // zeros add nothing
+    for (; i + w <= n; i += w) s0 = step(s0, avx2_widen_load(a + i), avx2_widen_load(b + i));
+    if (i < n) s1 = step(s1, avx2_widen_load_tail(a + i, n - i), avx2_widen_load_tail(b + i, n - i));  // zeros add nothing
     return V::sum(V::add(V::add(s0, s1), V::add(s2, s3)));
 }
 
@@ -132,34 +161,29 @@ struct avx2_l1_step {
     }
 };
 
-template <class V>
-TESSERA_TARGET_AVX2 inline typename V::scalar dot_avx2(const typename V::scalar* a, const typename V::scalar* b,
-                                                       std::size_t n) noexcept {
+template <class V, class A, class B>
+TESSERA_TARGET_AVX2 inline typename V::scalar dot_avx2(const A* a, const B* b, std::size_t n) noexcept {
     return avx2_reduce<V>(a, b, n, avx2_dot_step<V>{});
 }
 
-template <class V>
-TESSERA_TARGET_AVX2 inline typename V::scalar l2sq_avx2(const typename V::scalar* a, const typename V::scalar* b,
-                                                        std::size_t n) noexcept {
+template <class V, class A, class B>
+TESSERA_TARGET_AVX2 inline typename V::scalar l2sq_avx2(const A* a, const B* b, std::size_t n) noexcept {
     return avx2_reduce<V>(a, b, n, avx2_l2sq_step<V>{});
 }
 
-template <class V>
-TESSERA_TARGET_AVX2 inline typename V::scalar l1_avx2(const typename V::scalar* a, const typename V::scalar* b,
-                                                      std::size_t n) noexcept {
+template <class V, class A, class B>
+TESSERA_TARGET_AVX2 inline typename V::scalar l1_avx2(const A* a, const B* b, std::size_t n) noexcept {
     return avx2_reduce<V>(a, b, n, avx2_l1_step<V>{});
 }
 
-template <class V>
-TESSERA_TARGET_AVX2 inline cosine_sums<typename V::scalar> cosine_avx2(const typename V::scalar* a,
-                                                                      const typename V::scalar* b,
-                                                                      std::size_t n) noexcept {
+template <class V, class A, class B>
+TESSERA_TARGET_AVX2 inline cosine_sums<typename V::scalar> cosine_avx2(const A* a, const B* b, std::size_t n) noexcept {
     constexpr std::size_t w = V::lanes;
     typename V::vec d0 = V::zero(), d1 = V::zero(), a0 = V::zero(), a1 = V::zero(), b0 = V::zero(), b1 = V::zero();
     std::size_t i = 0;
     for (; i + 2 * w <= n; i += 2 * w) {
-        const auto x0 = V::load(a + i), y0 = V::load(b + i);
-        const auto x1 = V::load(a + i + w), y1 = V::load(b + i + w);
+        const auto x0 = avx2_widen_load(a + i), y0 = avx2_widen_load(b + i);
+        const auto x1 = avx2_widen_load(a + i + w), y1 = avx2_widen_load(b + i + w);
         d0 = V::fma(x0, y0, d0);
         d1 = V::fma(x1, y1, d1);
         a0 = V::fma(x0, x0, a0);
@@ -169,8 +193,8 @@ TESSERA_TARGET_AVX2 inline cosine_sums<typename V::scalar> cosine_avx2(const typ
     }
     for (; i < n; i += w) {
         const std::size_t r = n - i < w ? n - i : w;
-        const auto x = r == w ? V::load(a + i) : V::load_tail(a + i, r);
-        const auto y = r == w ? V::load(b + i) : V::load_tail(b + i, r);
+        const auto x = r == w ? avx2_widen_load(a + i) : avx2_widen_load_tail(a + i, r);
+        const auto y = r == w ? avx2_widen_load(b + i) : avx2_widen_load_tail(b + i, r);
         d0 = V::fma(x, y, d0);
         a0 = V::fma(x, x, a0);
         b0 = V::fma(y, y, b0);

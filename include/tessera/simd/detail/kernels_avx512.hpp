@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define TESSERA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,popcnt")))
+#define TESSERA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt")))
 #else
 #define TESSERA_TARGET_AVX512
 #endif
