@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include <tessera/core/dense_matrix.hpp>
+#include <tessera/core/half.hpp>
 #include <tessera/core/random.hpp>
 #include <tessera/distance/metrics.hpp>
 #include <tessera/distance/pairwise.hpp>
@@ -206,6 +207,64 @@ BENCHMARK(BM_pair_hot<tessera::manhattan, float>)->Apply(level_args);
 BENCHMARK(BM_pair_hot<tessera::sq_euclidean, double>)->Apply(level_args);
 BENCHMARK(BM_one_to_many<tessera::sq_euclidean, float>)->Args({768, 1})->Args({768, 2})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_one_to_many<tessera::inner_product, float>)->Args({128, 1})->Args({1536, 1})->Unit(benchmark::kMillisecond);
+
+// Narrow element types, one pair hot in L1; items/s counts elements, so the rate compares
+// directly with the float kernel's (BM_pair_elements<float>).
+template <class A, class B>
+void BM_pair_elements(benchmark::State& state) {
+    if (!select_level(state, state.range(1))) return;
+    const auto d = static_cast<std::size_t>(state.range(0));
+    tessera::random_engine rng(7);
+    std::vector<A> a(d);
+    std::vector<B> b(d);
+    auto fill = [&](auto& v) {
+        for (auto& x : v) {
+            using E = std::remove_reference_t<decltype(x)>;
+            if constexpr (std::is_same_v<E, std::int8_t> || std::is_same_v<E, std::uint8_t>) {
+                x = static_cast<E>(rng.below(100));
+            } else {
+                x = E(static_cast<float>(rng.normal()));
+            }
+        }
+    };
+    fill(a);
+    fill(b);
+    for (auto _ : state) benchmark::DoNotOptimize(tessera::simd::dot(a.data(), b.data(), d));
+    simd::reset_level();
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * d));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * d * (sizeof(A) + sizeof(B))));
+}
+
+void narrow_args(benchmark::internal::Benchmark* b) {
+    for (int d : {128, 768, 1536})
+        for (int l : {0, 1}) b->Args({d, l});
+}
+
+BENCHMARK(BM_pair_elements<float, float>)->Apply(narrow_args);
+BENCHMARK(BM_pair_elements<float, tessera::bfloat16>)->Apply(narrow_args);
+BENCHMARK(BM_pair_elements<float, tessera::half>)->Apply(narrow_args);
+BENCHMARK(BM_pair_elements<float, std::int8_t>)->Apply(narrow_args);
+BENCHMARK(BM_pair_elements<tessera::bfloat16, tessera::bfloat16>)->Apply(narrow_args);
+BENCHMARK(BM_pair_elements<std::int8_t, std::int8_t>)->Apply(narrow_args);
+BENCHMARK(BM_pair_elements<std::uint8_t, std::uint8_t>)->Apply(narrow_args);
+
+// A float query against 512 MiB of bfloat16 rows: half the bytes of float rows per element.
+void BM_stream_bf16_rows(benchmark::State& state) {
+    if (!select_level(state, state.range(1))) return;
+    const auto d = static_cast<std::size_t>(state.range(0));
+    const std::size_t rows = stream_bytes / (d * sizeof(tessera::bfloat16));
+    std::vector<tessera::bfloat16> m(rows * d, tessera::bfloat16(0.5f));
+    const auto q = random_vector<float>(d, 4);
+    std::vector<float> out(rows);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < rows; ++i) out[i] = tessera::simd::dot(q.data(), m.data() + i * d, d);
+        benchmark::DoNotOptimize(out.data());
+    }
+    simd::reset_level();
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream_bytes));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * d));
+}
+BENCHMARK(BM_stream_bf16_rows)->Args({768, 1})->Unit(benchmark::kMillisecond);
 
 // Many-to-many, 1000 x 100000 x 128 by default: FLOP = 2 * m * n * d for the dot products.
 template <class Metric>

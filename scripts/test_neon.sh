@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-compiles the SIMD kernel tests for AArch64 and runs them under qemu user-mode emulation,
-# so the NEON kernels are tested on an x86-64 machine. Two builds of tests/test_simd_kernels.cpp:
+# so the NEON kernels are tested on an x86-64 machine. Two builds of the SIMD and distance tests
+# (tests/test_simd_*.cpp and tests/test_distance_*.cpp):
 #   - static, -O2, warnings as errors (runs without an AArch64 system root);
 #   - AddressSanitizer + UndefinedBehaviorSanitizer, linked against the cross toolchain's
 #     libraries (qemu -L), which reports any read past the end of an array.
@@ -57,16 +58,16 @@ mkdir -p "$out/include/doctest"
 ln -sf "$doctest_header" "$out/include/doctest/doctest.h"
 
 flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror -Iinclude -isystem "$out/include")
-sources=(tests/test_simd_kernels.cpp tests/doctest_main.cpp)
+sources=(tests/test_simd_*.cpp tests/test_distance_*.cpp tests/doctest_main.cpp)
 
 echo "test_neon.sh: $("$cxx" --version | head -n1); $("$qemu" --version | head -n1)"
 
 echo "test_neon.sh: static build"
-"$cxx" "${flags[@]}" -static "${sources[@]}" -o "$out/test_simd_kernels"
-"$qemu" "$out/test_simd_kernels"
+"$cxx" "${flags[@]}" -static "${sources[@]}" -o "$out/test_simd"
+"$qemu" "$out/test_simd"
 
 echo "test_neon.sh: AddressSanitizer + UndefinedBehaviorSanitizer build"
 "$cxx" "${flags[@]}" -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-    "${sources[@]}" -o "$out/test_simd_kernels_asan"
+    "${sources[@]}" -o "$out/test_simd_asan"
 # LeakSanitizer cannot run under qemu user-mode emulation; the native ASan build checks leaks.
-ASAN_OPTIONS=detect_leaks=0 "$qemu" -L "$sysroot" "$out/test_simd_kernels_asan"
+ASAN_OPTIONS=detect_leaks=0 "$qemu" -L "$sysroot" "$out/test_simd_asan"
