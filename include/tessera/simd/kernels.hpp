@@ -177,7 +177,8 @@ template <kernel_byte T>
 /// Element pairs with float kernels besides float x float: a float query against bfloat16,
 /// half or int8 rows, and two bfloat16 or two half vectors. Narrow elements are widened
 /// exactly to float and the sums run as in the float kernels (same accumulators, same order,
-/// same bound), so a result equals the float kernel's on the widened vectors bit for bit.
+/// same bound), so a result equals the float kernel's on the widened vectors bit for bit (on
+/// x86 levels; the NEON level runs the scalar form of these kernels for now).
 template <class A, class B>
 concept mixed_pair = (std::same_as<A, float> && (std::same_as<B, bfloat16> || std::same_as<B, half> ||
                                                  std::same_as<B, std::int8_t>)) ||
