@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include "simd_test_support.hpp"
+
 namespace simd = tessera::simd;
 
 namespace {
@@ -97,19 +99,13 @@ struct chebyshev {
 }  // namespace
 
 TEST_CASE("many_to_many equals one-to-one within the documented bounds, at every supported level") {
-    for (const auto l : {simd::level::scalar, simd::level::avx2, simd::level::avx512, simd::level::neon}) {
-        if (!simd::level_supported(l)) {
-            MESSAGE("this CPU cannot run the " << simd::level_name(l) << " kernels: not tested here");
-            continue;
-        }
-        CAPTURE(simd::level_name(l));
-        simd::scoped_level forced(l);
+    tessera_test::for_each_level([&](simd::level) {
         for (auto [nx, ny, d] : {std::array<std::size_t, 3>{0, 5, 3}, {4, 0, 3}, {1, 1, 1}, {7, 17, 5},
                                  {6, 16, 8}, {13, 33, 300}, {20, 300, 64}, {5, 9, 0}}) {
             check_shapes<float>(nx, ny, d);
             check_shapes<double>(nx, ny, d);
         }
-    }
+    });
 }
 
 TEST_CASE("many_to_many: strided views, identical rows, zero rows, user metrics") {

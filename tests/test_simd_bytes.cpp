@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include "simd_test_support.hpp"
+
 namespace simd = tessera::simd;
 
 namespace {
@@ -31,13 +33,7 @@ void check_exact(const std::vector<T>& a, const std::vector<T>& b) {
 
 template <class T>
 void check_type() {
-    for (const auto l : {simd::level::scalar, simd::level::avx2, simd::level::avx512, simd::level::neon}) {
-        if (!simd::level_supported(l)) {
-            MESSAGE("this CPU cannot run the " << simd::level_name(l) << " kernels: not tested here");
-            continue;
-        }
-        CAPTURE(simd::level_name(l));
-        simd::scoped_level forced(l);
+    tessera_test::for_each_level([&](simd::level) {
         tessera::random_engine rng(21);
         for (std::size_t n = 0; n <= 300; ++n) {
             std::vector<T> a(n), b(n);
@@ -53,7 +49,7 @@ void check_type() {
         check_exact(std::vector<T>(big, lo), std::vector<T>(big, hi));
         check_exact(std::vector<T>(big, lo), std::vector<T>(big, lo));
         check_exact(std::vector<T>(big, hi), std::vector<T>(big, hi));
-    }
+    });
 }
 
 }  // namespace

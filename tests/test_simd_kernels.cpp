@@ -3,6 +3,8 @@
 // the metric objects and the one-to-many shape.
 #include <doctest/doctest.h>
 
+#include "simd_test_support.hpp"
+
 #include <tessera/core/dense_matrix.hpp>
 #include <tessera/core/random.hpp>
 #include <tessera/distance/metrics.hpp>
@@ -16,25 +18,10 @@
 #include <vector>
 
 namespace simd = tessera::simd;
+using tessera_test::all_levels;
+using tessera_test::for_each_level;
 
 namespace {
-
-constexpr simd::level all_levels[] = {simd::level::scalar, simd::level::avx2, simd::level::avx512, simd::level::neon};
-
-// Runs `body` once per level this machine can run, with that level forced; says which were skipped.
-template <class Body>
-void for_each_level(Body body) {
-    for (const auto l : all_levels) {
-        if (!simd::level_supported(l)) {
-            MESSAGE("this CPU cannot run the " << simd::level_name(l) << " kernels: not tested here");
-            continue;
-        }
-        CAPTURE(simd::level_name(l));
-        simd::scoped_level forced(l);
-        REQUIRE(simd::active_level() == l);
-        body(l);
-    }
-}
 
 template <class T>
 constexpr long double unit_roundoff() {

@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+#include "simd_test_support.hpp"
+
 namespace simd = tessera::simd;
 
 namespace {
@@ -67,13 +69,7 @@ void check_pair(const std::vector<A>& a, const std::vector<B>& b, std::size_t of
 
 template <class A, class B>
 void check_types() {
-    for (const auto l : {simd::level::scalar, simd::level::avx2, simd::level::avx512, simd::level::neon}) {
-        if (!simd::level_supported(l)) {
-            MESSAGE("this CPU cannot run the " << simd::level_name(l) << " kernels: not tested here");
-            continue;
-        }
-        CAPTURE(simd::level_name(l));
-        simd::scoped_level forced(l);
+    tessera_test::for_each_level([&](simd::level) {
         tessera::random_engine rng(33);
         auto make_a = [&](std::size_t n) {
             std::vector<A> v(n);
@@ -94,7 +90,7 @@ void check_types() {
         for (std::size_t n = 0; n <= 200; ++n) check_pair(make_a(n), make_b(n), 0);
         for (std::size_t n : {1000u, 4097u}) check_pair(make_a(n), make_b(n), 0);
         for (std::size_t off = 1; off < 8; ++off) check_pair(make_a(150 + off), make_b(150 + off), off);
-    }
+    });
 }
 
 }  // namespace
