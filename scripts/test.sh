@@ -36,33 +36,13 @@ missing_packages() {
     done
 }
 
-missing=$(missing_packages | tr '\n' ' ')
-missing=${missing% }
-if [ -n "$missing" ]; then
-    if [ -f /etc/debian_version ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test.sh: installing $missing"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        # shellcheck disable=SC2086  # one word per package
-        apt-get install -y $missing
-    elif [ -f /etc/debian_version ]; then
-        echo "test.sh: missing prerequisites; run:  sudo apt-get install -y $missing" >&2
-        exit 1
-    else
-        echo "test.sh: missing prerequisites (Debian package names): $missing" >&2
-        echo "Install CMake >= 3.25, Ninja, a C++20 compiler ($cxx), doctest, Google Benchmark and zlib" >&2
-        echo "with your system's package manager, then run this script again." >&2
-        exit 1
-    fi
-fi
+. scripts/lib/prerequisites.sh
+# shellcheck disable=SC2046  # one word per package
+ensure_packages test.sh "Install CMake >= 3.25, Ninja, a C++20 compiler ($cxx), doctest, Google Benchmark and zlib with your system's package manager, then run this script again." $(missing_packages)
 
 if [ -z "${TESSERA_DATA_DIR:-}" ]; then
     echo "test.sh: TESSERA_DATA_DIR is not set; tests on the public data sets will be skipped"
 fi
-cmake_version=$(cmake --version | sed -n '1s/[^0-9]*\([0-9][0-9.]*\).*/\1/p')
-if [ "$(printf '3.25\n%s\n' "$cmake_version" | sort -V | head -n1)" != 3.25 ]; then
-    echo "test.sh: CMake >= 3.25 is needed (found $cmake_version); see https://cmake.org/download/" >&2
-    exit 1
-fi
+require_cmake test.sh
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}
 exec cmake --workflow --preset "$preset"

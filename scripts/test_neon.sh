@@ -29,28 +29,12 @@ find_qemu() {
     done
 }
 
-missing=""
-command -v "$cxx" >/dev/null 2>&1 || missing+=" g++-aarch64-linux-gnu"
-[ -n "$(find_qemu)" ] || missing+=" qemu-user-static"
-[ -f "$doctest_header" ] || missing+=" doctest-dev"
-missing=${missing# }
-if [ -n "$missing" ]; then
-    if [ -f /etc/debian_version ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test_neon.sh: installing $missing"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        # shellcheck disable=SC2086  # one word per package
-        apt-get install -y $missing
-    elif [ -f /etc/debian_version ]; then
-        echo "test_neon.sh: missing prerequisites; run:  sudo apt-get install -y $missing" >&2
-        exit 1
-    else
-        echo "test_neon.sh: missing prerequisites (Debian package names): $missing" >&2
-        echo "Install an AArch64 cross g++ (C++20), qemu user-mode emulation for AArch64 and doctest" >&2
-        echo "with your system's package manager, then run this script again." >&2
-        exit 1
-    fi
-fi
+. scripts/lib/prerequisites.sh
+missing=()
+command -v "$cxx" >/dev/null 2>&1 || missing+=(g++-aarch64-linux-gnu)
+[ -n "$(find_qemu)" ] || missing+=(qemu-user-static)
+[ -f "$doctest_header" ] || missing+=(doctest-dev)
+ensure_packages test_neon.sh "Install an AArch64 cross g++ (C++20), qemu user-mode emulation for AArch64 and doctest, then run this script again." "${missing[@]}"
 qemu=$(find_qemu)
 
 # The cross compiler does not search the host's /usr/include: give it doctest alone.
