@@ -340,13 +340,10 @@ struct archive_type<half> {
 
 }  // namespace tessera
 
-namespace std {
-
-template <>
-class numeric_limits<tessera::bfloat16> {
-    using T = tessera::bfloat16;
-
-public:
+namespace tessera::detail {
+// The numeric_limits members that bfloat16 and half share: both are binary floating-point
+// formats with infinities, NaNs and subnormals, rounded to nearest.
+struct limits_16bit_float {
     static constexpr bool is_specialized = true;
     static constexpr bool is_signed = true;
     static constexpr bool is_integer = false;
@@ -354,22 +351,32 @@ public:
     static constexpr bool has_infinity = true;
     static constexpr bool has_quiet_NaN = true;
     static constexpr bool has_signaling_NaN = true;
-    static constexpr float_denorm_style has_denorm = denorm_present;
+    static constexpr std::float_denorm_style has_denorm = std::denorm_present;
     static constexpr bool has_denorm_loss = false;
-    static constexpr float_round_style round_style = round_to_nearest;
-    static constexpr bool is_iec559 = false;  // not an IEEE 754 format
+    static constexpr std::float_round_style round_style = std::round_to_nearest;
     static constexpr bool is_bounded = true;
     static constexpr bool is_modulo = false;
+    static constexpr int radix = 2;
+    static constexpr bool traps = false;
+    static constexpr bool tinyness_before = false;
+};
+}  // namespace tessera::detail
+
+namespace std {
+
+template <>
+class numeric_limits<tessera::bfloat16> : public tessera::detail::limits_16bit_float {
+    using T = tessera::bfloat16;
+
+public:
+    static constexpr bool is_iec559 = false;  // not an IEEE 754 format
     static constexpr int digits = 8;
     static constexpr int digits10 = 2;
     static constexpr int max_digits10 = 4;
-    static constexpr int radix = 2;
     static constexpr int min_exponent = -125;
     static constexpr int min_exponent10 = -37;
     static constexpr int max_exponent = 128;
     static constexpr int max_exponent10 = 38;
-    static constexpr bool traps = false;
-    static constexpr bool tinyness_before = false;
 
     static constexpr T min() noexcept { return T::from_bits(0x0080); }  // 2^-126
     static constexpr T max() noexcept { return T::from_bits(0x7F7F); }  // (2 - 2^-7) * 2^127
@@ -383,33 +390,18 @@ public:
 };
 
 template <>
-class numeric_limits<tessera::half> {
+class numeric_limits<tessera::half> : public tessera::detail::limits_16bit_float {
     using T = tessera::half;
 
 public:
-    static constexpr bool is_specialized = true;
-    static constexpr bool is_signed = true;
-    static constexpr bool is_integer = false;
-    static constexpr bool is_exact = false;
-    static constexpr bool has_infinity = true;
-    static constexpr bool has_quiet_NaN = true;
-    static constexpr bool has_signaling_NaN = true;
-    static constexpr float_denorm_style has_denorm = denorm_present;
-    static constexpr bool has_denorm_loss = false;
-    static constexpr float_round_style round_style = round_to_nearest;
     static constexpr bool is_iec559 = true;  // IEEE 754 binary16
-    static constexpr bool is_bounded = true;
-    static constexpr bool is_modulo = false;
     static constexpr int digits = 11;
     static constexpr int digits10 = 3;
     static constexpr int max_digits10 = 5;
-    static constexpr int radix = 2;
     static constexpr int min_exponent = -13;
     static constexpr int min_exponent10 = -4;
     static constexpr int max_exponent = 16;
     static constexpr int max_exponent10 = 4;
-    static constexpr bool traps = false;
-    static constexpr bool tinyness_before = false;
 
     static constexpr T min() noexcept { return T::from_bits(0x0400); }  // 2^-14
     static constexpr T max() noexcept { return T::from_bits(0x7BFF); }  // 65504
