@@ -29,7 +29,8 @@ missing_packages() {
         return
     fi
     local header package
-    for header in doctest/doctest.h:doctest-dev benchmark/benchmark.h:libbenchmark-dev zlib.h:zlib1g-dev; do
+    for header in doctest/doctest.h:doctest-dev benchmark/benchmark.h:libbenchmark-dev zlib.h:zlib1g-dev \
+        simde/x86/avx512.h:libsimde-dev; do
         package=${header#*:}
         header=${header%%:*}
         printf '#include <%s>\n' "$header" | "$cxx" -x c++ -fsyntax-only - >/dev/null 2>&1 || echo "$package"
@@ -38,7 +39,7 @@ missing_packages() {
 
 . scripts/lib/prerequisites.sh
 # shellcheck disable=SC2046  # one word per package
-ensure_packages test.sh "Install CMake >= 3.25, Ninja, a C++20 compiler ($cxx), doctest, Google Benchmark and zlib with your system's package manager, then run this script again." $(missing_packages)
+ensure_packages test.sh "Install CMake >= 3.25, Ninja, a C++20 compiler ($cxx), doctest, Google Benchmark, zlib and SIMDe with your system's package manager, then run this script again." $(missing_packages)
 
 if [ -z "${TESSERA_DATA_DIR:-}" ]; then
     echo "test.sh: TESSERA_DATA_DIR is not set; tests on the public data sets will be skipped"

@@ -41,12 +41,16 @@ void check_type() {
             for (auto& v : b) v = static_cast<T>(rng.below(256));
             check_exact(a, b);
         }
-        // Past two flush intervals (2 x 8192 x 16 elements) with the largest possible terms:
-        // a 32-bit accumulator that was never flushed would overflow here.
-        const std::size_t big = 2 * 8192 * 16 + 37;
+        // Past three flush intervals of the widest kernel (AVX-512 VNNI: 8192 steps of 64
+        // elements; AVX2 flushes every 8192 x 16, NEON every 256 x 16) with the largest possible
+        // terms, in both orders (the VNNI dot product shifts one operand by 128, so (hi, lo) is
+        // its largest term): a 32-bit accumulator that was never flushed would overflow here
+        // (the intervals keep lanes below 2^30, so two intervals would not be enough).
+        const std::size_t big = 3 * 8192 * 64 + 37;
         const T lo = std::numeric_limits<T>::min();
         const T hi = std::numeric_limits<T>::max();
         check_exact(std::vector<T>(big, lo), std::vector<T>(big, hi));
+        check_exact(std::vector<T>(big, hi), std::vector<T>(big, lo));
         check_exact(std::vector<T>(big, lo), std::vector<T>(big, lo));
         check_exact(std::vector<T>(big, hi), std::vector<T>(big, hi));
     });

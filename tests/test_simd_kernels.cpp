@@ -245,8 +245,11 @@ TEST_CASE("metrics: values against their definitions") {
 }
 
 TEST_CASE("metrics: mismatched lengths are rejected with the metric's name") {
-    const std::vector<float> a{1, 2, 3};
-    const std::vector<float> b{1, 2};
+    // Lengths read at run time: with constants GCC 12 at -O2 analyses the kernel call after the
+    // (throwing) length check and reports a false -Warray-bounds.
+    const std::size_t na = static_cast<std::size_t>(doctest::getContextOptions()->abort_after) + 3;
+    const std::vector<float> a(na, 1.0f);
+    const std::vector<float> b(na - 1, 1.0f);
     CHECK_THROWS_WITH_AS((void)tessera::euclidean{}(std::span<const float>(a), std::span<const float>(b)),
                          doctest::Contains("tessera::euclidean: argument 'b': has 2 elements but 'a' has 3"),
                          tessera::dimension_mismatch);

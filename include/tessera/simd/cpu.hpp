@@ -117,7 +117,12 @@ inline std::uint64_t read_xcr0() noexcept {
 
 inline cpu_features probe_cpu() noexcept {
     cpu_features f;
-#if TESSERA_ARCH_X86
+#if TESSERA_ARCH_X86 && defined(TESSERA_SIMD_EMULATE_X86)
+    // Test builds whose x86 intrinsics are emulated in portable code (see detail/x86.hpp).
+    f.popcnt = f.avx = f.avx2 = f.fma = f.f16c = true;
+    f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = f.avx512vnni = f.avx512bf16 = f.avx512vpopcntdq = true;
+    f.os_saves_ymm = f.os_saves_zmm = true;
+#elif TESSERA_ARCH_X86
     const auto bit = [](std::uint32_t reg, int b) { return ((reg >> b) & 1u) != 0; };
     const std::uint32_t max_leaf = cpuid(0, 0).eax;
     if (max_leaf < 1) return f;

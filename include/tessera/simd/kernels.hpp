@@ -145,9 +145,16 @@ concept kernel_byte = detail::byte_element<T>;
 template <kernel_byte T>
 [[nodiscard]] inline std::int64_t dot(const T* a, const T* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (active_level() == level::avx2 || active_level() == level::avx512) {
-        return detail::avx2_bytes<detail::byte_op::dot>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            if (cpu().avx512vnni) return detail::avx512_vnni_bytes<detail::byte_op::dot>(a, b, n);
+            return detail::avx2_bytes<detail::byte_op::dot>(a, b, n);
+        case level::avx2: return detail::avx2_bytes<detail::byte_op::dot>(a, b, n);
+        default: break;
     }
+#endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::dot_bytes_neon(a, b, n);
 #endif
     return detail::dot_bytes_scalar(a, b, n);
 }
@@ -156,9 +163,16 @@ template <kernel_byte T>
 template <kernel_byte T>
 [[nodiscard]] inline std::int64_t l2sq(const T* a, const T* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (active_level() == level::avx2 || active_level() == level::avx512) {
-        return detail::avx2_bytes<detail::byte_op::l2sq>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            if (cpu().avx512vnni) return detail::avx512_vnni_bytes<detail::byte_op::l2sq>(a, b, n);
+            return detail::avx2_bytes<detail::byte_op::l2sq>(a, b, n);
+        case level::avx2: return detail::avx2_bytes<detail::byte_op::l2sq>(a, b, n);
+        default: break;
     }
+#endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::l2sq_bytes_neon(a, b, n);
 #endif
     return detail::l2sq_bytes_scalar(a, b, n);
 }
@@ -167,37 +181,55 @@ template <kernel_byte T>
 template <kernel_byte T>
 [[nodiscard]] inline std::int64_t l1(const T* a, const T* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (active_level() == level::avx2 || active_level() == level::avx512) {
-        return detail::avx2_bytes<detail::byte_op::l1>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            if (cpu().avx512vnni) return detail::avx512_vnni_bytes<detail::byte_op::l1>(a, b, n);
+            return detail::avx2_bytes<detail::byte_op::l1>(a, b, n);
+        case level::avx2: return detail::avx2_bytes<detail::byte_op::l1>(a, b, n);
+        default: break;
     }
 #endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::l1_bytes_neon(a, b, n);
+#endif
     return detail::l1_bytes_scalar(a, b, n);
+}
+
+/// a.b, ||a||^2 and ||b||^2 for int8 / uint8 vectors, exact (three passes of the dot kernel).
+template <kernel_byte T>
+[[nodiscard]] inline cosine_sums<std::int64_t> cosine_parts(const T* a, const T* b, std::size_t n) noexcept {
+    return {dot(a, b, n), dot(a, a, n), dot(b, b, n)};
 }
 
 /// Element pairs with float kernels besides float x float: a float query against bfloat16,
 /// half or int8 rows, and two bfloat16 or two half vectors. Narrow elements are widened
 /// exactly to float and the sums run as in the float kernels (same accumulators, same order,
-/// same bound), so a result equals the float kernel's on the widened vectors bit for bit (on
-/// x86 levels; the NEON level runs the scalar form of these kernels for now).
+/// same bound), so a result equals the float kernel's on the widened vectors bit for bit, at
+/// every level. One exception: on CPUs with AVX512-BF16, the dot product and cosine_parts of
+/// two bfloat16 vectors use its dot-product instruction (twice the elements per instruction),
+/// which sums in another order and treats subnormals as zero (see kernels_avx512.hpp).
 template <class A, class B>
 concept mixed_pair = (std::same_as<A, float> && (std::same_as<B, bfloat16> || std::same_as<B, half> ||
                                                  std::same_as<B, std::int8_t>)) ||
                      (std::same_as<A, B> && (std::same_as<A, bfloat16> || std::same_as<A, half>));
-
-namespace detail {
-[[nodiscard]] inline bool mixed_on_avx2() noexcept {
-    // The AVX-512 level runs the AVX2 form of these kernels (every AVX-512 CPU has AVX2 and F16C).
-    const level l = active_level();
-    return l == level::avx2 || l == level::avx512;
-}
-}  // namespace detail
 
 /// sum_i a[i] * b[i] over a mixed pair, in float.
 template <class A, class B>
     requires mixed_pair<A, B>
 [[nodiscard]] inline float dot(const A* a, const B* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (detail::mixed_on_avx2()) return detail::dot_avx2<detail::avx2_f32>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            if constexpr (std::same_as<A, bfloat16> && std::same_as<B, bfloat16>) {
+                if (cpu().avx512bf16) return detail::dot_avx512_bf16(a, b, n);
+            }
+            return detail::dot_avx512<detail::avx512_f32>(a, b, n);
+        case level::avx2: return detail::dot_avx2<detail::avx2_f32>(a, b, n);
+        default: break;
+    }
+#endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::dot_neon(a, b, n);
 #endif
     return detail::dot_scalar(a, b, n);
 }
@@ -207,7 +239,15 @@ template <class A, class B>
     requires mixed_pair<A, B>
 [[nodiscard]] inline float l2sq(const A* a, const B* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (detail::mixed_on_avx2()) return detail::l2sq_avx2<detail::avx2_f32>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            return detail::l2sq_avx512<detail::avx512_f32>(a, b, n);
+        case level::avx2: return detail::l2sq_avx2<detail::avx2_f32>(a, b, n);
+        default: break;
+    }
+#endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::l2sq_neon(a, b, n);
 #endif
     return detail::l2sq_scalar(a, b, n);
 }
@@ -217,7 +257,15 @@ template <class A, class B>
     requires mixed_pair<A, B>
 [[nodiscard]] inline float l1(const A* a, const B* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (detail::mixed_on_avx2()) return detail::l1_avx2<detail::avx2_f32>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            return detail::l1_avx512<detail::avx512_f32>(a, b, n);
+        case level::avx2: return detail::l1_avx2<detail::avx2_f32>(a, b, n);
+        default: break;
+    }
+#endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::l1_neon(a, b, n);
 #endif
     return detail::l1_scalar(a, b, n);
 }
@@ -227,7 +275,18 @@ template <class A, class B>
     requires mixed_pair<A, B>
 [[nodiscard]] inline cosine_sums<float> cosine_parts(const A* a, const B* b, std::size_t n) noexcept {
 #if TESSERA_ARCH_X86
-    if (detail::mixed_on_avx2()) return detail::cosine_avx2<detail::avx2_f32>(a, b, n);
+    switch (active_level()) {
+        case level::avx512:
+            if constexpr (std::same_as<A, bfloat16> && std::same_as<B, bfloat16>) {
+                if (cpu().avx512bf16) return detail::cosine_avx512_bf16(a, b, n);
+            }
+            return detail::cosine_avx512<detail::avx512_f32>(a, b, n);
+        case level::avx2: return detail::cosine_avx2<detail::avx2_f32>(a, b, n);
+        default: break;
+    }
+#endif
+#if TESSERA_ARCH_ARM64
+    if (active_level() == level::neon) return detail::cosine_neon(a, b, n);
 #endif
     return detail::cosine_scalar(a, b, n);
 }

@@ -10,19 +10,12 @@
 #include "tessera/simd/cpu.hpp"
 #include "tessera/core/half.hpp"
 #include "tessera/simd/detail/kernels_scalar.hpp"
+#include "tessera/simd/detail/x86.hpp"
 
 #if TESSERA_ARCH_X86
 
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
-
-#if defined(__GNUC__) || defined(__clang__)
-#define TESSERA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,popcnt")))
-#else
-#define TESSERA_TARGET_AVX2
-#endif
 
 namespace tessera::simd::detail {
 
