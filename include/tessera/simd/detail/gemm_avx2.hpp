@@ -9,6 +9,7 @@
 #pragma once
 
 #include "tessera/simd/cpu.hpp"
+#include "tessera/simd/detail/gemm_tile.hpp"
 #include "tessera/simd/detail/kernels_avx2.hpp"
 
 #if TESSERA_ARCH_X86
@@ -49,29 +50,18 @@ TESSERA_TARGET_AVX2 inline void avx2_dot_tile(std::size_t kc, const typename V::
         alignas(32) T tile[2 * w];
         V::store(tile, acc0[r]);
         V::store(tile + w, acc1[r]);
-        T* row = c + r * ldc;
-        if (accumulate) {
-            for (std::size_t j = 0; j < ncols; ++j) row[j] += tile[j];
-        } else {
-            for (std::size_t j = 0; j < ncols; ++j) row[j] = tile[j];
-        }
+        store_tile_row(tile, c + r * ldc, ncols, accumulate);
     }
 }
 
-/// The same for any row count 1..6 (the last rows of X).
+/// The same for any row count 1..avx2_tile_rows (the last rows of X).
 template <class V>
-TESSERA_TARGET_AVX2 inline void avx2_dot_tile_rows(std::size_t mr, std::size_t kc, const typename V::scalar* a,
-                                                   std::size_t lda, const typename V::scalar* panel,
-                                                   typename V::scalar* c, std::size_t ldc, std::size_t ncols,
-                                                   bool accumulate) noexcept {
-    switch (mr) {
-        case 6: avx2_dot_tile<V, 6>(kc, a, lda, panel, c, ldc, ncols, accumulate); break;
-        case 5: avx2_dot_tile<V, 5>(kc, a, lda, panel, c, ldc, ncols, accumulate); break;
-        case 4: avx2_dot_tile<V, 4>(kc, a, lda, panel, c, ldc, ncols, accumulate); break;
-        case 3: avx2_dot_tile<V, 3>(kc, a, lda, panel, c, ldc, ncols, accumulate); break;
-        case 2: avx2_dot_tile<V, 2>(kc, a, lda, panel, c, ldc, ncols, accumulate); break;
-        default: avx2_dot_tile<V, 1>(kc, a, lda, panel, c, ldc, ncols, accumulate); break;
-    }
+inline void avx2_dot_tile_rows(std::size_t mr, std::size_t kc, const typename V::scalar* a, std::size_t lda,
+                                const typename V::scalar* panel, typename V::scalar* c, std::size_t ldc,
+                                std::size_t ncols, bool accumulate) noexcept {
+    with_tile_rows<avx2_tile_rows>(mr, [&](auto rows) {
+        avx2_dot_tile<V, decltype(rows)::value>(kc, a, lda, panel, c, ldc, ncols, accumulate);
+    });
 }
 
 }  // namespace tessera::simd::detail
