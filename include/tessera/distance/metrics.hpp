@@ -38,13 +38,21 @@ struct metric_traits {
     bool on_bits = false;
 };
 
-/// A metric object: `m(a, b)` on two spans of T returns an arithmetic value, and `M::traits` says
-/// what it means. Satisfied by the metrics below and by user-defined ones.
-template <class M, class T>
-concept distance_metric = requires(const M& m, std::span<const T> a, std::span<const T> b) {
+/// A metric object: `m(a, b)` on a span of Q and a span of R (by default the same type) returns
+/// an arithmetic value, and `M::traits` says what it means. Satisfied by the metrics below and
+/// by user-defined ones.
+template <class M, class Q, class R = Q>
+concept distance_metric = requires(const M& m, std::span<const Q> a, std::span<const R> b) {
     { M::traits } -> std::convertible_to<metric_traits>;
     { m(a, b) } -> std::convertible_to<double>;
 };
+
+/// The element pairs the built-in numeric metrics have kernels for: float x float and
+/// double x double (results in that type), int8 x int8 and uint8 x uint8 (exact int64 sums;
+/// Euclidean and cosine in double), and the mixed pairs of simd::mixed_pair, such as a float
+/// query against bfloat16, half or int8 rows (results in float).
+template <class A, class B>
+concept kernel_pair = (std::same_as<A, B> && (simd::kernel_float<A> || simd::kernel_byte<A>)) || simd::mixed_pair<A, B>;
 
 namespace detail {
 inline void require_same_length(std::size_t a, std::size_t b, const char* where) {
@@ -54,16 +62,28 @@ inline void require_same_length(std::size_t a, std::size_t b, const char* where)
     }
 }
 
-// The checked call operators of the floating-point metrics, written once: Derived provides
-// `name` and the unchecked `raw(a, b, n)`. Non-template overloads, so vectors and mutable
-// spans convert implicitly.
+// The checked call operators of the numeric metrics, written once: Derived provides `name`
+// and the unchecked `raw(a, b, n)`. Non-template overloads for the same-type pairs, so vectors
+// and mutable spans convert implicitly; a template for the mixed pairs (pass spans).
 template <class Derived>
 struct float_metric {
-    [[nodiscard]] float operator()(std::span<const float> a, std::span<const float> b) const {
-        require_same_length(a.size(), b.size(), Derived::name);
-        return Derived::raw(a.data(), b.data(), a.size());
+    [[nodiscard]] float operator()(std::span<const float> a, std::span<const float> b) const { return call(a, b); }
+    [[nodiscard]] double operator()(std::span<const double> a, std::span<const double> b) const { return call(a, b); }
+    [[nodiscard]] auto operator()(std::span<const std::int8_t> a, std::span<const std::int8_t> b) const {
+        return call(a, b);
     }
-    [[nodiscard]] double operator()(std::span<const double> a, std::span<const double> b) const {
+    [[nodiscard]] auto operator()(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) const {
+        return call(a, b);
+    }
+    template <class A, class B>
+        requires simd::mixed_pair<A, B>
+    [[nodiscard]] float operator()(std::span<const A> a, std::span<const B> b) const {
+        return call(a, b);
+    }
+
+private:
+    template <class A, class B>
+    static auto call(std::span<const A> a, std::span<const B> b) {
         require_same_length(a.size(), b.size(), Derived::name);
         return Derived::raw(a.data(), b.data(), a.size());
     }
@@ -75,8 +95,9 @@ struct float_metric {
 struct sq_euclidean : detail::float_metric<sq_euclidean> {
     static constexpr const char* name = "sq_euclidean";
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = true};
-    template <simd::kernel_float T>
-    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+    template <class A, class B>
+        requires kernel_pair<A, B>
+    [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
         return simd::l2sq(a, b, n);
     }
 };
@@ -85,9 +106,10 @@ struct sq_euclidean : detail::float_metric<sq_euclidean> {
 struct euclidean : detail::float_metric<euclidean> {
     static constexpr const char* name = "euclidean";
     static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = true};
-    template <simd::kernel_float T>
-    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
-        return std::sqrt(simd::l2sq(a, b, n));
+    template <class A, class B>
+        requires kernel_pair<A, B>
+    [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
+        return std::sqrt(simd::l2sq(a, b, n));  // double for the exact integer sums
     }
 };
 
@@ -95,8 +117,9 @@ struct euclidean : detail::float_metric<euclidean> {
 struct inner_product : detail::float_metric<inner_product> {
     static constexpr const char* name = "inner_product";
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = true, .uses_norms = false};
-    template <simd::kernel_float T>
-    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+    template <class A, class B>
+        requires kernel_pair<A, B>
+    [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
         return simd::dot(a, b, n);
     }
 };
@@ -105,8 +128,9 @@ struct inner_product : detail::float_metric<inner_product> {
 struct negative_inner_product : detail::float_metric<negative_inner_product> {
     static constexpr const char* name = "negative_inner_product";
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = false};
-    template <simd::kernel_float T>
-    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+    template <class A, class B>
+        requires kernel_pair<A, B>
+    [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
         return -simd::dot(a, b, n);
     }
 };
@@ -124,10 +148,16 @@ struct cosine_distance : detail::float_metric<cosine_distance> {
         const T d = T(1) - dot / (std::sqrt(norm_a_sq) * std::sqrt(norm_b_sq));
         return d < T(0) ? T(0) : (d > T(2) ? T(2) : d);  // NaN passes through both comparisons
     }
-    template <simd::kernel_float T>
-    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+    template <class A, class B>
+        requires kernel_pair<A, B>
+    [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
         const auto p = simd::cosine_parts(a, b, n);
-        return from_parts(p.dot, p.norm_a, p.norm_b);
+        if constexpr (std::is_integral_v<decltype(p.dot)>) {  // exact byte sums: the ratio in double
+            return from_parts(static_cast<double>(p.dot), static_cast<double>(p.norm_a),
+                              static_cast<double>(p.norm_b));
+        } else {
+            return from_parts(p.dot, p.norm_a, p.norm_b);
+        }
     }
 };
 
@@ -135,8 +165,9 @@ struct cosine_distance : detail::float_metric<cosine_distance> {
 struct manhattan : detail::float_metric<manhattan> {
     static constexpr const char* name = "manhattan";
     static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false};
-    template <simd::kernel_float T>
-    [[nodiscard]] static T raw(const T* a, const T* b, std::size_t n) noexcept {
+    template <class A, class B>
+        requires kernel_pair<A, B>
+    [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
         return simd::l1(a, b, n);
     }
 };
@@ -169,6 +200,29 @@ struct jaccard {
     }
 };
 
+namespace detail {
+template <class M, class Q, class E, class R>
+void one_to_many_rows(const M& metric, std::span<const Q> query, matrix_view<const E> rows, std::span<R> out) {
+    if (query.size() != rows.cols()) {
+        throw_argument<dimension_mismatch>("one_to_many", "query",
+                                           "has " + std::to_string(query.size()) + " elements but the rows have " +
+                                               std::to_string(rows.cols()));
+    }
+    if (out.size() != rows.rows()) {
+        throw_argument<dimension_mismatch>("one_to_many", "out",
+                                           "has " + std::to_string(out.size()) + " elements for " +
+                                               std::to_string(rows.rows()) + " rows");
+    }
+    for (std::size_t i = 0; i < rows.rows(); ++i) {
+        if constexpr (requires { M::raw(query.data(), rows.row(i).data(), query.size()); }) {
+            out[i] = static_cast<R>(M::raw(query.data(), rows.row(i).data(), query.size()));
+        } else {
+            out[i] = static_cast<R>(metric(query, std::span<const E>(rows.row(i))));
+        }
+    }
+}
+}  // namespace detail
+
 /// Writes metric(query, row i) into out[i] for every row of `rows`.
 /// Throws `tessera::dimension_mismatch` if query.size() != rows.cols() or out.size() != rows.rows().
 /// O(rows * cols). Built-in metrics call their kernel directly per row; user metrics are
@@ -177,23 +231,16 @@ template <class T, distance_metric<T> M, class R>
     requires std::is_arithmetic_v<R>
 void one_to_many(const M& metric, std::span<const T> query, matrix_view<const std::type_identity_t<T>> rows,
                  std::span<R> out) {
-    if (query.size() != rows.cols()) {
-        detail::throw_argument<dimension_mismatch>("one_to_many", "query",
-                                                   "has " + std::to_string(query.size()) + " elements but the rows have " +
-                                                       std::to_string(rows.cols()));
-    }
-    if (out.size() != rows.rows()) {
-        detail::throw_argument<dimension_mismatch>("one_to_many", "out",
-                                                   "has " + std::to_string(out.size()) + " elements for " +
-                                                       std::to_string(rows.rows()) + " rows");
-    }
-    for (std::size_t i = 0; i < rows.rows(); ++i) {
-        if constexpr (requires { M::raw(query.data(), rows.row(i).data(), query.size()); }) {
-            out[i] = static_cast<R>(M::raw(query.data(), rows.row(i).data(), query.size()));
-        } else {
-            out[i] = static_cast<R>(metric(query, rows.row(i)));
-        }
-    }
+    detail::one_to_many_rows(metric, query, rows, out);
+}
+
+/// The same for rows of another element type than the query, such as a float query against
+/// bfloat16, half or int8 rows (any pair the metric accepts; see kernel_pair).
+template <class Q, class E, class M, class R>
+    requires(!std::is_same_v<Q, std::remove_const_t<E>>) && distance_metric<M, Q, std::remove_const_t<E>> &&
+            std::is_arithmetic_v<R>
+void one_to_many(const M& metric, std::span<const Q> query, matrix_view<E> rows, std::span<R> out) {
+    detail::one_to_many_rows(metric, query, matrix_view<const std::remove_const_t<E>>(rows), out);
 }
 
 }  // namespace tessera
