@@ -5,7 +5,10 @@
 //   - BM_pair_hot:      one pair of vectors hot in L1, per metric, type, dimension and level;
 //                       bytes/s there is 2 * d * sizeof(T) per pair, comparable to the L1 limit;
 //   - BM_one_to_many:   one query against 512 MiB of rows, comparable to the DRAM limit;
-//   - BM_peer_*:        a plain loop (what -O3 without -march gives) and Eigen 3.4 when present.
+//   - BM_peer_*:        a plain loop (what -O3 without -march gives), and, when installed, Eigen
+//                       3.4 (dot, and X Y^T through its GEMM), CBLAS sgemm, FAISS (its
+//                       fvec_* kernels, one-to-many and pairwise_L2sqr) and hnswlib (its
+//                       distance functions, compiled with -march=native as hnswlib expects).
 // Arguments are (dimension, level): level 0 scalar, 1 avx2, 2 avx512, 3 neon; levels this CPU
 // lacks are reported as skipped.
 //
@@ -31,6 +34,12 @@
 #if defined(TESSERA_BENCH_HAS_CBLAS)
 #include <cblas.h>
 #endif
+
+#if defined(TESSERA_BENCH_HAS_FAISS)
+#include <faiss/utils/distances.h>
+#endif
+
+#include "peers/peers.hpp"
 
 #include <cstdint>
 #include <string>
@@ -336,6 +345,91 @@ void BM_peer_eigen_dot(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * 2 * d * 4));
 }
 BENCHMARK(BM_peer_eigen_dot)->Arg(128)->Arg(768)->Arg(1536);
+
+// Eigen as a many-to-many backend: the dot products X Y^T through its own GEMM (one thread).
+void BM_peer_eigen_many_to_many(benchmark::State& state) {
+    using rows_t = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const auto m = static_cast<Eigen::Index>(state.range(0));
+    const auto n = static_cast<Eigen::Index>(state.range(1));
+    const auto d = static_cast<Eigen::Index>(state.range(2));
+    const rows_t x = rows_t::Random(m, d), y = rows_t::Random(n, d);
+    rows_t out(m, n);
+    Eigen::setNbThreads(1);
+    for (auto _ : state) {
+        out.noalias() = x * y.transpose();
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["FLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 *
+                                                      static_cast<double>(m * n * d),
+                                                  benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_peer_eigen_many_to_many)->Args({1000, 100000, 128})->Unit(benchmark::kMillisecond);
+#endif
+
+#if defined(TESSERA_BENCH_HAS_FAISS)
+// FAISS's own kernels as Debian builds it (generic x86-64, no AVX2 dispatch in 1.7.3).
+template <bool L2>
+void BM_peer_faiss_pair(benchmark::State& state) {
+    const auto d = static_cast<std::size_t>(state.range(0));
+    const auto a = random_vector<float>(d, 1), b = random_vector<float>(d, 2);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(L2 ? faiss::fvec_L2sqr(a.data(), b.data(), d)
+                                    : faiss::fvec_inner_product(a.data(), b.data(), d));
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * 2 * d * sizeof(float)));
+}
+BENCHMARK(BM_peer_faiss_pair<false>)->Name("BM_peer_faiss_pair_ip")->Arg(128)->Arg(768)->Arg(1536);
+BENCHMARK(BM_peer_faiss_pair<true>)->Name("BM_peer_faiss_pair_l2")->Arg(128)->Arg(768)->Arg(1536);
+
+// One query against 512 MiB of rows (fvec_L2sqr_ny), as BM_one_to_many does.
+void BM_peer_faiss_one_to_many(benchmark::State& state) {
+    const auto d = static_cast<std::size_t>(state.range(0));
+    const std::size_t rows = stream_bytes / (d * sizeof(float));
+    const auto m = random_vector<float>(rows * d, 3);
+    const auto q = random_vector<float>(d, 4);
+    std::vector<float> out(rows);
+    for (auto _ : state) {
+        faiss::fvec_L2sqr_ny(out.data(), q.data(), m.data(), d, rows);
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * rows * d * sizeof(float)));
+}
+BENCHMARK(BM_peer_faiss_one_to_many)->Arg(768)->Unit(benchmark::kMillisecond);
+
+// The many-to-many squared L2 matrix (norms plus BLAS sgemm inside FAISS). Run with
+// OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for a one-core comparison.
+void BM_peer_faiss_pairwise_l2(benchmark::State& state) {
+    const auto m = static_cast<std::int64_t>(state.range(0));
+    const auto n = static_cast<std::int64_t>(state.range(1));
+    const auto d = static_cast<std::int64_t>(state.range(2));
+    const auto x = random_vector<float>(static_cast<std::size_t>(m * d), 5);
+    const auto y = random_vector<float>(static_cast<std::size_t>(n * d), 6);
+    std::vector<float> out(static_cast<std::size_t>(m * n));
+    for (auto _ : state) {
+        faiss::pairwise_L2sqr(d, m, x.data(), n, y.data(), out.data());
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["FLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 *
+                                                      static_cast<double>(m * n * d),
+                                                  benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_peer_faiss_pairwise_l2)->Args({1000, 100000, 128})->Unit(benchmark::kMillisecond);
+#endif
+
+#if defined(TESSERA_BENCH_HAS_HNSWLIB)
+// hnswlib's distance functions, called through the pointer as its index does.
+template <bool L2>
+void BM_peer_hnswlib_pair(benchmark::State& state) {
+    const auto d = static_cast<std::size_t>(state.range(0));
+    const auto a = random_vector<float>(d, 1), b = random_vector<float>(d, 2);
+    const auto k = tessera_bench_peers::hnswlib_for(d);
+    const auto fn = L2 ? k.l2 : k.ip;
+    for (auto _ : state) benchmark::DoNotOptimize(fn(a.data(), b.data(), &k.dim));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * 2 * d * sizeof(float)));
+    state.SetLabel(tessera_bench_peers::hnswlib_simd());
+}
+BENCHMARK(BM_peer_hnswlib_pair<false>)->Name("BM_peer_hnswlib_pair_ip")->Arg(128)->Arg(768)->Arg(1536);
+BENCHMARK(BM_peer_hnswlib_pair<true>)->Name("BM_peer_hnswlib_pair_l2")->Arg(128)->Arg(768)->Arg(1536);
 #endif
 
 }  // namespace
