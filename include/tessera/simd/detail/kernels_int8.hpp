@@ -150,7 +150,9 @@ TESSERA_TARGET_AVX512_VNNI inline std::int64_t avx512_vnni_bytes(const T* a, con
                 if constexpr (Op == byte_op::l1) {
                     total = _mm512_add_epi64(total, _mm512_sad_epu8(ux, uy));
                 } else {
-                    const __m512i d = _mm512_sub_epi8(_mm512_max_epu8(ux, uy), _mm512_min_epu8(ux, uy));
+                    // max - min of unsigned bytes is |a - b| in 0..255; the saturating form never
+                    // saturates here, and is defined behaviour in portable emulations too.
+                    const __m512i d = _mm512_subs_epu8(_mm512_max_epu8(ux, uy), _mm512_min_epu8(ux, uy));
                     const __m512i lo = _mm512_unpacklo_epi8(d, zero);
                     const __m512i hi = _mm512_unpackhi_epi8(d, zero);
                     acc0 = _mm512_dpwssd_epi32(acc0, lo, lo);

@@ -81,6 +81,27 @@ inline simde__m256 _mm512_maskz_extractf32x8_ps(simde__mmask8 k, simde__m512 a, 
     }
     return simde_mm256_loadu_ps(out);
 }
+// SIMDe 0.7 implements the AVX masked loads with full-width loads; the hardware reads (and can
+// fault on) only the selected lanes, and so must the emulation for AddressSanitizer to be useful.
+#undef _mm256_maskload_ps
+#undef _mm256_maskload_pd
+inline simde__m256 _mm256_maskload_ps(const float* p, simde__m256i mask) noexcept {
+    std::int32_t m[8];
+    simde_mm256_storeu_si256(m, mask);
+    std::uint64_t k = 0;
+    for (int i = 0; i < 8; ++i) k |= static_cast<std::uint64_t>(m[i] < 0) << i;
+    return tessera::simd::detail::emulated::maskz_loadu<simde__m256, float, 8>(
+        k, p, [](const float* v) { return simde_mm256_loadu_ps(v); });
+}
+inline simde__m256d _mm256_maskload_pd(const double* p, simde__m256i mask) noexcept {
+    std::int64_t m[4];
+    simde_mm256_storeu_si256(m, mask);
+    std::uint64_t k = 0;
+    for (int i = 0; i < 4; ++i) k |= static_cast<std::uint64_t>(m[i] < 0) << i;
+    return tessera::simd::detail::emulated::maskz_loadu<simde__m256d, double, 4>(
+        k, p, [](const double* v) { return simde_mm256_loadu_pd(v); });
+}
+
 #define _mm512_maskz_shuffle_f32x4(k, a, b, imm) simde_mm512_maskz_shuffle_f32x4(k, a, b, imm)
 #define _mm512_maskz_shuffle_f64x2(k, a, b, imm) simde_mm512_maskz_shuffle_f64x2(k, a, b, imm)
 
