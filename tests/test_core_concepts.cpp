@@ -3,6 +3,7 @@
 
 #include <tessera/core/concepts.hpp>
 #include <tessera/core/dense_matrix.hpp>
+#include <tessera/core/half.hpp>
 #include <tessera/core/labels.hpp>
 
 #include <array>
@@ -129,6 +130,24 @@ TEST_CASE("require_finite_rows names the first NaN or Inf") {
     }
     tessera::dense_matrix<int> ints(2, 2, 1);
     CHECK_NOTHROW(tessera::require_finite_rows(tessera::as_rows(ints), "f", "X"));
+}
+
+// The 16-bit storage types are dense inputs too (k-NN indexes hold them), not numbers.
+static_assert(tessera::storage_element<tessera::bfloat16> && tessera::storage_element<tessera::half>);
+static_assert(!tessera::numeric<tessera::bfloat16> && !tessera::numeric<tessera::half>);
+static_assert(tessera::dense_input<tessera::dense_matrix<tessera::bfloat16>>);
+static_assert(tessera::dense_input<std::vector<std::vector<tessera::half>>>);
+static_assert(!tessera::dense_input<std::vector<std::string>>);
+
+TEST_CASE("require_finite_rows reads bfloat16 and half through float") {
+    tessera::dense_matrix<tessera::bfloat16> b(2, 3, tessera::bfloat16(1.0f));
+    CHECK_NOTHROW(tessera::require_finite_rows(tessera::as_rows(b), "f", "X"));
+    b(1, 2) = tessera::bfloat16(std::numeric_limits<float>::infinity());
+    CHECK_THROWS_WITH_AS(tessera::require_finite_rows(tessera::as_rows(b), "f", "X"),
+                         doctest::Contains("Inf at row 1, column 2"), tessera::invalid_argument);
+    const std::vector<std::vector<tessera::half>> h{{tessera::half(0.5f)}, {tessera::half(std::nanf(""))}};
+    CHECK_THROWS_WITH_AS(tessera::require_finite_rows(tessera::as_rows(h), "f", "X"),
+                         doctest::Contains("NaN at row 1, column 0"), tessera::invalid_argument);
 }
 
 TEST_CASE("label_encoder: sorted classes, encode/decode round trip") {

@@ -25,6 +25,7 @@
 #include <type_traits>
 
 #include "tessera/core/error.hpp"
+#include "tessera/core/half.hpp"
 #include "tessera/core/matrix_view.hpp"
 
 namespace tessera {
@@ -38,13 +39,20 @@ concept numeric = std::is_arithmetic_v<T> && !std::same_as<std::remove_cv_t<T>, 
                   !std::same_as<std::remove_cv_t<T>, char8_t> && !std::same_as<std::remove_cv_t<T>, char16_t> &&
                   !std::same_as<std::remove_cv_t<T>, char32_t>;
 
-/// Anything that exposes `rows()`, `cols()` and `row(i)` as a contiguous span of numbers.
+/// Element types a dense input may hold: the numeric types and tessera's 16-bit floating-point
+/// storage types (bfloat16, half), which algorithms that accept them read through their exact
+/// conversion to float. Algorithms that need arithmetic on the elements constrain on numeric.
+template <class T>
+concept storage_element =
+    numeric<T> || std::same_as<std::remove_cv_t<T>, bfloat16> || std::same_as<std::remove_cv_t<T>, half>;
+
+/// Anything that exposes `rows()`, `cols()` and `row(i)` as a contiguous span of elements.
 template <class M>
 concept row_access = requires(const M& m, std::size_t i) {
     { m.rows() } -> std::convertible_to<std::size_t>;
     { m.cols() } -> std::convertible_to<std::size_t>;
     { m.row(i) } -> std::ranges::contiguous_range;
-    requires numeric<std::ranges::range_value_t<decltype(m.row(i))>>;
+    requires storage_element<std::ranges::range_value_t<decltype(m.row(i))>>;
 };
 
 /// A row_access whose rows are `stride()` elements apart from `data()`: usable by blocked kernels.
@@ -73,19 +81,19 @@ struct matrix_like_value<X> {
 
 }  // namespace detail
 
-/// A dense matrix that is (or converts to) a strided `matrix_view<const T>` of numbers.
+/// A dense matrix that is (or converts to) a strided `matrix_view<const T>` of elements.
 template <class X>
 concept matrix_like = requires { typename detail::matrix_like_value<std::remove_cvref_t<X>>::type; } &&
-                      numeric<typename detail::matrix_like_value<std::remove_cvref_t<X>>::type> &&
+                      storage_element<typename detail::matrix_like_value<std::remove_cvref_t<X>>::type> &&
                       std::convertible_to<const std::remove_cvref_t<X>&,
                                           matrix_view<const typename detail::matrix_like_value<std::remove_cvref_t<X>>::type>>;
 
-/// A random-access range whose elements are contiguous sized ranges of numbers (one per row).
+/// A random-access range whose elements are contiguous sized ranges of elements (one per row).
 template <class R>
 concept row_range = std::ranges::random_access_range<R> && std::ranges::sized_range<R> &&
                     std::ranges::contiguous_range<std::ranges::range_reference_t<R>> &&
                     std::ranges::sized_range<std::ranges::range_reference_t<R>> &&
-                    numeric<std::ranges::range_value_t<std::ranges::range_reference_t<R>>> && !matrix_like<R>;
+                    storage_element<std::ranges::range_value_t<std::ranges::range_reference_t<R>>> && !matrix_like<R>;
 
 /// Everything an algorithm accepts as a dense data set.
 template <class X>
@@ -162,13 +170,14 @@ template <row_range X>
 template <row_access M>
 void require_finite_rows(const M& m, std::string_view where, std::string_view arg) {
     using T = std::remove_cv_t<std::ranges::range_value_t<decltype(m.row(0))>>;
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
         for (std::size_t i = 0; i < m.rows(); ++i) {
             const auto r = m.row(i);
             for (std::size_t j = 0; j < m.cols(); ++j) {
-                if (!std::isfinite(r[j])) {
+                const auto x = static_cast<std::conditional_t<std::is_floating_point_v<T>, T, float>>(r[j]);
+                if (!std::isfinite(x)) {
                     detail::throw_argument(where, arg,
-                                           std::string("contains ") + (std::isnan(r[j]) ? "NaN" : "Inf") + " at row " +
+                                           std::string("contains ") + (std::isnan(x) ? "NaN" : "Inf") + " at row " +
                                                std::to_string(i) + ", column " + std::to_string(j));
                 }
             }

@@ -1,0 +1,611 @@
+// tessera/neighbors/knn_index.hpp - exact k-nearest-neighbour search by brute force, batched
+// through the distance kernels.
+//
+//   tessera::knn_index<float> index(128);            // squared Euclidean by default
+//   index.add(base);                                 // ids 0, 1, 2, ... (or add(rows, ids))
+//   auto r = index.search(queries, 10);              // r.ids, r.distances: queries x 10
+//
+// How a batch is searched. For float and double rows with a dot-product metric (squared
+// Euclidean, Euclidean, cosine, inner products), blocks of queries meet blocks of rows in the
+// register-tiled many-to-many kernel, and distances follow from precomputed norms
+// (||q||^2 + ||x||^2 - 2 q.x). That expanded form rounds differently from the metric's own
+// one-to-one kernel, so each query keeps k + extra candidates, recomputes their distances with
+// the metric itself, and keeps the best k. A rigorous bound on the difference between the two
+// forms (see expanded_error) then proves that no row outside the candidates could have entered
+// the top k; when it cannot prove it (many near-equal distances), that query is searched again
+// row by row. Results therefore equal an exhaustive search with the metric object: the same
+// distances, the same ids, ties going to the smaller id. Other element types (int8, uint8,
+// bfloat16, half) and other metrics (Manhattan, user-defined) run the metric on each pair,
+// blocked so that a block of rows stays in cache while a block of queries passes over it.
+//
+// Parallelism: query blocks run through parallel_for. Every query's result is computed by one
+// thread from values that do not depend on the blocking, so results are identical for any
+// thread count. Thread safety: const member functions may run concurrently; add and remove
+// must not run concurrently with anything else on the same index.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "tessera/core/archive.hpp"
+#include "tessera/core/concepts.hpp"
+#include "tessera/core/dense_matrix.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/core/half.hpp"
+#include "tessera/core/matrix_view.hpp"
+#include "tessera/core/parallel.hpp"
+#include "tessera/distance/metrics.hpp"
+#include "tessera/distance/pairwise.hpp"
+#include "tessera/neighbors/common.hpp"
+
+namespace tessera {
+
+namespace detail {
+
+// Metrics the batched path computes from dot products, and how each is ranked there.
+template <class M>
+inline constexpr bool l2_family = std::is_same_v<M, sq_euclidean> || std::is_same_v<M, euclidean>;
+
+template <class T, class M>
+inline constexpr bool expanded_search = simd::kernel_float<T> && dot_based_metric<M>;
+
+// gamma(m) = m u / (1 - m u), the classical bound factor for m roundings (Higham).
+template <class T>
+[[nodiscard]] inline double gamma_bound(std::size_t m) noexcept {
+    const double u = static_cast<double>(std::numeric_limits<T>::epsilon()) / 2;
+    const double mu = static_cast<double>(m) * u;
+    return mu / (1 - mu);
+}
+
+// An upper bound on |expanded value - one-to-one value| for a query of squared norm nq against
+// any row whose squared norm is at most n_max, in the units the expanded search ranks by
+// (squared distance for the L2 family, the metric's value otherwise). Each side is a dot-like
+// sum of d products (gamma(d + 2) per the bound in simd/kernels.hpp), plus the norms and the
+// few operations that combine them; the factors below cover all of these with margin.
+template <class T, class M>
+[[nodiscard]] double expanded_error(double nq, double n_max, std::size_t d) noexcept {
+    const double g = gamma_bound<T>(d + 4);
+    const double tiny = 16.0 * static_cast<double>(d + 4) * static_cast<double>(std::numeric_limits<T>::denorm_min());
+    if constexpr (l2_family<M>) {
+        const double s = std::sqrt(nq) + std::sqrt(n_max);
+        return 3.0 * g * s * s + tiny;
+    } else if constexpr (std::is_same_v<M, cosine_distance>) {
+        return 6.0 * g + tiny;
+    } else {
+        return 3.0 * g * std::sqrt(nq * n_max) + tiny;
+    }
+}
+
+}  // namespace detail
+
+/// Exact k-nearest-neighbour index over rows of T (float, double, int8, uint8, bfloat16, half,
+/// or any type the metric accepts), compared with a metric object (sq_euclidean by default, or
+/// any distance_metric, user-defined ones included). Queries have element type
+/// query_type_t<T>: float for bfloat16 and half rows, T otherwise.
+template <class T, class Metric = sq_euclidean, class Allocator = std::allocator<T>>
+    requires distance_metric<Metric, query_type_t<T>, T>
+class knn_index {
+public:
+    using value_type = T;
+    using query_type = query_type_t<T>;
+    using metric_type = Metric;
+    using allocator_type = Allocator;
+    /// What search reports: the metric's own value type (float for float rows, std::int64_t for
+    /// squared Euclidean on bytes, double for Euclidean on bytes, ...).
+    using distance_type = distance_type_t<Metric, query_type, T>;
+
+    /// An empty index of `dim` columns; 0 takes the width of the first rows added.
+    explicit knn_index(std::size_t dim = 0, Metric metric = Metric(), const Allocator& alloc = Allocator())
+        : metric_(std::move(metric)),
+          dim_(dim),
+          rows_(alloc),
+          ids_(id_allocator(alloc)),
+          norms_(norm_allocator(alloc)),
+          slot_of_(0, std::hash<neighbor_id>(), std::equal_to<neighbor_id>(), map_allocator(alloc)) {}
+
+    [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return ids_.empty(); }
+    [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+    [[nodiscard]] const Metric& metric() const noexcept { return metric_; }
+    [[nodiscard]] allocator_type get_allocator() const { return rows_.get_allocator(); }
+
+    /// The id of each stored row, in storage order (which removals change).
+    [[nodiscard]] std::span<const neighbor_id> ids() const noexcept { return ids_; }
+    [[nodiscard]] bool contains(neighbor_id id) const { return slot_of_.find(id) != slot_of_.end(); }
+
+    /// The stored row with this id. Throws tessera::invalid_argument for an unknown id.
+    [[nodiscard]] std::span<const T> row(neighbor_id id) const { return rows_.row(slot("knn_index::row", id)); }
+
+    /// The rows in storage order, as a view (valid until the next add or remove).
+    [[nodiscard]] matrix_view<const T> rows() const noexcept { return rows_.view(); }
+
+    /// Appends rows with dense ids: one more than the largest id so far (0 for the first row),
+    /// in order. Returns the first id assigned. Any dense_input of T with dim() columns.
+    /// Throws dimension_mismatch (wrong width), invalid_argument (NaN or Inf). Nothing is added
+    /// when it throws. O(rows * dim).
+    template <dense_input X>
+        requires std::is_same_v<dense_value_t<X>, T>
+    neighbor_id add(const X& rows) {
+        const auto v = as_rows(rows, "knn_index::add", "rows");
+        check_rows(v, "knn_index::add", "rows");
+        const neighbor_id first = next_id_;
+        reserve_for(v.rows());
+        for (std::size_t i = 0; i < v.rows(); ++i) append(v.row(i), first + static_cast<neighbor_id>(i));
+        return first;
+    }
+
+    /// Appends rows with the caller's ids (non-negative, unique, not already present). Throws
+    /// invalid_argument for a bad or repeated id, dimension_mismatch for a length or width
+    /// mismatch; nothing is added when it throws. O(rows * dim).
+    template <dense_input X, class Ids>
+        requires std::is_same_v<dense_value_t<X>, T> && std::ranges::sized_range<Ids> &&
+                 std::integral<std::ranges::range_value_t<Ids>>
+    void add(const X& rows, const Ids& ids) {
+        const auto v = as_rows(rows, "knn_index::add", "rows");
+        check_rows(v, "knn_index::add", "rows");
+        if (static_cast<std::size_t>(std::ranges::size(ids)) != v.rows()) {
+            detail::throw_argument<dimension_mismatch>("knn_index::add", "ids",
+                                                       "has " + std::to_string(std::ranges::size(ids)) + " ids for " +
+                                                           std::to_string(v.rows()) + " rows");
+        }
+        std::unordered_map<neighbor_id, std::size_t> seen;
+        seen.reserve(v.rows());
+        std::size_t i = 0;
+        for (const auto raw : ids) {
+            const auto id = static_cast<neighbor_id>(raw);
+            if (std::cmp_less(raw, 0) || std::cmp_greater(raw, std::numeric_limits<neighbor_id>::max())) {
+                detail::throw_argument("knn_index::add", "ids", "id " + std::to_string(raw) + " at position " +
+                                                                    std::to_string(i) + " is not in [0, 2^63)");
+            }
+            if (contains(id)) {
+                detail::throw_argument("knn_index::add", "ids", "id " + std::to_string(id) + " is already in the index");
+            }
+            if (!seen.emplace(id, i).second) {
+                detail::throw_argument("knn_index::add", "ids",
+                                       "id " + std::to_string(id) + " appears twice (positions " +
+                                           std::to_string(seen[id]) + " and " + std::to_string(i) + ")");
+            }
+            ++i;
+        }
+        reserve_for(v.rows());
+        i = 0;
+        for (const auto raw : ids) {
+            append(v.row(i), static_cast<neighbor_id>(raw));
+            ++i;
+        }
+    }
+
+    /// Removes the row with this id (the last row takes its storage slot). Throws
+    /// invalid_argument for an unknown id. O(dim).
+    void remove(neighbor_id id) {
+        const std::size_t s = slot("knn_index::remove", id);
+        erase_slot(s);
+    }
+
+    /// Removes every id of a range; all are checked first (unknown or repeated ids throw
+    /// invalid_argument and nothing is removed). O(ids * dim).
+    template <class Ids>
+        requires std::ranges::input_range<Ids> && std::integral<std::ranges::range_value_t<Ids>>
+    void remove(const Ids& ids) {
+        std::unordered_map<neighbor_id, bool> seen;
+        for (const auto raw : ids) {
+            const auto id = static_cast<neighbor_id>(raw);
+            (void)slot("knn_index::remove", id);
+            if (!seen.emplace(id, true).second) {
+                detail::throw_argument("knn_index::remove", "ids", "id " + std::to_string(id) + " appears twice");
+            }
+        }
+        for (const auto raw : ids) erase_slot(slot_of_.at(static_cast<neighbor_id>(raw)));
+    }
+
+    /// The k best rows for each query (see the header comment for how, and common.hpp for the
+    /// order). `filter`, if given, is called as filter(query_index, id) or filter(id) and
+    /// excludes the rows it rejects; rows it leaves fewer than k give no_neighbor slots.
+    /// Throws invalid_argument (k = 0, k > size(), empty index, NaN or Inf in the queries) or
+    /// dimension_mismatch (query width). O(queries * size() * dim).
+    template <dense_input Q, neighbor_filter F = no_filter>
+        requires std::is_same_v<dense_value_t<Q>, query_type>
+    [[nodiscard]] knn_result<distance_type> search(const Q& queries, std::size_t k, const F& filter = F(),
+                                                   const parallel_options& options = {}) const {
+        const auto q = as_rows(queries, "knn_index::search", "queries");
+        check_queries(q, "knn_index::search");
+        detail::require_k(k, size(), "knn_index::search");
+        detail::check_parallel_options(options, "knn_index::search");
+        return search_rows(q, k, filter, options);
+    }
+
+    /// search() for one query; returns (id, distance) pairs best first.
+    template <neighbor_filter F = no_filter>
+    [[nodiscard]] std::vector<std::pair<neighbor_id, distance_type>> search_one(std::span<const query_type> query,
+                                                                                 std::size_t k, const F& filter = F()) const {
+        const matrix_view<const query_type> q(query.data(), 1, query.size());
+        const auto r = search(q, k, filter, parallel_options{1, 0});
+        std::vector<std::pair<neighbor_id, distance_type>> out;
+        for (std::size_t j = 0; j < k && r.ids(0, j) != no_neighbor; ++j) out.emplace_back(r.ids(0, j), r.distances(0, j));
+        return out;
+    }
+
+    /// Every row within `radius` of each query: distance <= radius, or, for a similarity metric,
+    /// value >= radius. Best first, ties to the smaller id. Same errors as search (except k).
+    template <dense_input Q, neighbor_filter F = no_filter>
+        requires std::is_same_v<dense_value_t<Q>, query_type>
+    [[nodiscard]] radius_result<distance_type> radius_search(const Q& queries, distance_type radius, const F& filter = F(),
+                                                             const parallel_options& options = {}) const {
+        const auto q = as_rows(queries, "knn_index::radius_search", "queries");
+        check_queries(q, "knn_index::radius_search");
+        detail::require_nonempty_index(size(), "knn_index::radius_search");
+        detail::check_parallel_options(options, "knn_index::radius_search");
+        if (!detail::finite_value(radius)) detail::throw_argument("knn_index::radius_search", "radius", "is not finite");
+        return radius_rows(q, radius, filter, options);
+    }
+
+    /// The k nearest other rows of every stored row (a row is never its own neighbour), in
+    /// storage order: row i of the result belongs to ids()[i]. Throws invalid_argument unless
+    /// 1 <= k < size().
+    [[nodiscard]] knn_result<distance_type> knn_graph(std::size_t k, const parallel_options& options = {}) const
+        requires std::is_same_v<query_type, T>
+    {
+        detail::require_nonempty_index(size(), "knn_index::knn_graph");
+        if (size() < 2) detail::throw_argument("knn_index::knn_graph", "index", "needs at least 2 rows");
+        detail::require_k(k, size() - 1, "knn_index::knn_graph");
+        detail::check_parallel_options(options, "knn_index::knn_graph");
+        const auto not_self = [this](std::size_t query, neighbor_id id) { return ids_[query] != id; };
+        return search_rows(rows_.view(), k, not_self, options);
+    }
+
+    // ---- persistence -----------------------------------------------------------------------
+
+    static constexpr const char* archive_kind = "knn_index";
+    static constexpr std::uint32_t schema_version = 1;
+
+    /// Writes the index (metric name, rows, ids) to an archive.
+    void write_to(archive_writer& w) const {
+        w.write_string(metric_name());
+        w.write<std::uint64_t>(dim_);
+        w.write<std::int64_t>(next_id_);
+        w.write_span(std::span<const neighbor_id>(ids_));
+        w.write_matrix(rows_.view());
+    }
+
+    /// Reads an index written by write_to. Throws format_error for a corrupt payload (a metric of
+    /// another name, ids that repeat or are negative, rows of the wrong shape or not finite).
+    [[nodiscard]] static knn_index read_from(archive_reader& r, Metric metric = Metric(), const Allocator& alloc = Allocator()) {
+        const std::string name = r.read_string("metric");
+        if (name != metric_name()) r.fail("knn_index: saved with metric '" + name + "', loading as '" + metric_name() + "'");
+        const auto dim = r.read<std::uint64_t>("dim");
+        const auto next = r.read<std::int64_t>("next_id");
+        const auto ids = r.read_vector<neighbor_id>("ids");
+        auto rows = r.read_matrix<T, Allocator>("rows", row_padding::aligned, alloc);
+        if (rows.rows() != ids.size()) r.fail("knn_index: " + std::to_string(ids.size()) + " ids for " + std::to_string(rows.rows()) + " rows");
+        if (!ids.empty() && rows.cols() != dim) r.fail("knn_index: rows have " + std::to_string(rows.cols()) + " columns, dim is " + std::to_string(dim));
+        knn_index index(static_cast<std::size_t>(dim), std::move(metric), alloc);
+        try {
+            if (!ids.empty()) index.add(rows.view(), ids);
+        } catch (const tessera::invalid_argument& e) {
+            r.fail(std::string("knn_index: ") + e.what());
+        }
+        if (next < 0 || (!ids.empty() && next <= *std::max_element(ids.begin(), ids.end()))) {
+            r.fail("knn_index: next_id " + std::to_string(next) + " is not above every id");
+        }
+        index.next_id_ = next;
+        r.expect_end();
+        return index;
+    }
+
+    /// Saves to a file (the versioned, checksummed archive of core/archive.hpp).
+    void save(const std::filesystem::path& path) const {
+        archive_writer w(header());
+        write_to(w);
+        w.save(path);
+    }
+
+    /// Loads a file written by save. Throws io_error (unreadable) or format_error (anything
+    /// else wrong: another kind, element type or metric, truncation, corruption).
+    [[nodiscard]] static knn_index load(const std::filesystem::path& path, Metric metric = Metric(),
+                                        const Allocator& alloc = Allocator()) {
+        auto r = archive_reader::open(path, header());
+        return read_from(r, std::move(metric), alloc);
+    }
+
+    [[nodiscard]] static archive_header header() {
+        return archive_header{archive_kind, schema_version, archive_type<T>::tag, archive_type<neighbor_id>::tag};
+    }
+
+private:
+    using alloc_traits = std::allocator_traits<Allocator>;
+    using id_allocator = typename alloc_traits::template rebind_alloc<neighbor_id>;
+    using norm_allocator = typename alloc_traits::template rebind_alloc<double>;
+    using map_allocator = typename alloc_traits::template rebind_alloc<std::pair<const neighbor_id, std::size_t>>;
+    static constexpr bool expanded = detail::expanded_search<T, Metric>;
+    static constexpr bool similarity = Metric::traits.is_similarity;
+    static constexpr std::size_t query_block = 256;  // queries per parallel task
+    static constexpr std::size_t row_block = 1024;   // rows per distance block (expanded path)
+    static constexpr std::size_t scan_queries = 16;  // queries per task on the pairwise path
+    static constexpr std::size_t scan_rows = 256;    // rows kept in cache on the pairwise path
+
+    [[nodiscard]] static std::string metric_name() {
+        if constexpr (requires { Metric::name; }) {
+            return std::string(Metric::name);
+        } else {
+            return "user-defined";
+        }
+    }
+
+    template <class Rows>
+    void check_rows(const Rows& v, const char* where, const char* arg) {
+        if (v.rows() == 0) return;
+        if (dim_ == 0 && ids_.empty()) {
+            if (v.cols() == 0) detail::throw_argument(where, arg, "has no columns");
+        } else if (v.cols() != dim_) {
+            detail::throw_argument<dimension_mismatch>(where, arg, "has " + std::to_string(v.cols()) +
+                                                                       " columns but the index has " + std::to_string(dim_));
+        }
+        require_finite_rows(v, where, arg);
+    }
+
+    template <class Rows>
+    void check_queries(const Rows& q, const char* where) const {
+        detail::require_nonempty_index(size(), where);
+        if (q.rows() > 0 && q.cols() != dim_) {
+            detail::throw_argument<dimension_mismatch>(where, "queries", "have " + std::to_string(q.cols()) +
+                                                                             " columns but the index has " + std::to_string(dim_));
+        }
+        require_finite_rows(q, where, "queries");
+    }
+
+    [[nodiscard]] std::size_t slot(const char* where, neighbor_id id) const {
+        const auto it = slot_of_.find(id);
+        if (it == slot_of_.end()) detail::throw_argument(where, "id", "id " + std::to_string(id) + " is not in the index");
+        return it->second;
+    }
+
+    void reserve_for(std::size_t more) {
+        if (more == 0) return;
+        ids_.reserve(ids_.size() + more);
+        if constexpr (expanded) norms_.reserve(norms_.size() + more);
+        slot_of_.reserve(slot_of_.size() + more);
+    }
+
+    void append(std::span<const T> values, neighbor_id id) {
+        if (ids_.empty() && rows_.rows() == 0 && dim_ == 0) dim_ = values.size();
+        rows_.append_row(values);
+        ids_.push_back(id);
+        slot_of_.emplace(id, ids_.size() - 1);
+        if constexpr (expanded) {
+            const double n = static_cast<double>(simd::dot(values.data(), values.data(), values.size()));
+            norms_.push_back(n);
+            max_norm_ = std::max(max_norm_, n);
+        }
+        next_id_ = std::max(next_id_, id + 1);
+    }
+
+    void erase_slot(std::size_t s) {
+        const std::size_t last = ids_.size() - 1;
+        slot_of_.erase(ids_[s]);
+        if (s != last) {
+            const auto src = rows_.row(last);
+            std::copy(src.begin(), src.end(), rows_.row(s).begin());
+            ids_[s] = ids_[last];
+            slot_of_[ids_[s]] = s;
+            if constexpr (expanded) norms_[s] = norms_[last];
+        }
+        ids_.pop_back();
+        if constexpr (expanded) norms_.pop_back();  // max_norm_ stays an upper bound
+        rows_.resize_rows(last);
+    }
+
+    // The metric on one pair through its unchecked kernel when it has one.
+    [[nodiscard]] distance_type pair_value(const query_type* q, std::size_t s) const {
+        if constexpr (requires { Metric::raw(q, rows_.row(s).data(), dim_); }) {
+            return static_cast<distance_type>(Metric::raw(q, rows_.row(s).data(), dim_));
+        } else {
+            return static_cast<distance_type>(metric_(std::span<const query_type>(q, dim_), rows_.row(s)));
+        }
+    }
+
+    template <class Rows, class F>
+    knn_result<distance_type> search_rows(const Rows& q, std::size_t k, const F& filter, const parallel_options& options) const {
+        knn_result<distance_type> out{dense_matrix<neighbor_id>(q.rows(), k), dense_matrix<distance_type>(q.rows(), k)};
+        if constexpr (expanded) {
+            parallel_for_blocks(
+                0, (q.rows() + query_block - 1) / query_block,
+                [&](std::size_t b0, std::size_t b1) {
+                    for (std::size_t b = b0; b < b1; ++b) {
+                        const std::size_t first = b * query_block;
+                        expanded_block(q, first, std::min(q.rows(), first + query_block), k, filter, out);
+                    }
+                },
+                parallel_options{options.n_threads, 1});
+        } else {
+            parallel_for_blocks(
+                0, (q.rows() + scan_queries - 1) / scan_queries,
+                [&](std::size_t b0, std::size_t b1) {
+                    for (std::size_t b = b0; b < b1; ++b) {
+                        const std::size_t first = b * scan_queries;
+                        pairwise_block(q, first, std::min(q.rows(), first + scan_queries), k, filter, out);
+                    }
+                },
+                parallel_options{options.n_threads, 1});
+        }
+        return out;
+    }
+
+    // Pairwise path: a block of rows stays in cache while the block of queries passes over it.
+    template <class Rows, class F>
+    void pairwise_block(const Rows& q, std::size_t first, std::size_t last, std::size_t k, const F& filter,
+                        knn_result<distance_type>& out) const {
+        std::vector<detail::top_k<distance_type>> best(last - first, detail::top_k<distance_type>(k, similarity));
+        for (std::size_t r0 = 0; r0 < ids_.size(); r0 += scan_rows) {
+            const std::size_t r1 = std::min(ids_.size(), r0 + scan_rows);
+            for (std::size_t i = first; i < last; ++i) {
+                const query_type* qp = q.row(i).data();
+                auto& h = best[i - first];
+                for (std::size_t s = r0; s < r1; ++s) {
+                    if (!detail::keeps(filter, i, ids_[s])) continue;
+                    h.push(pair_value(qp, s), ids_[s]);
+                }
+            }
+        }
+        for (std::size_t i = first; i < last; ++i) detail::store_row(out, i, best[i - first].take_sorted(), similarity);
+    }
+
+    // The value the expanded path ranks by: squared distance for the L2 family, the metric's
+    // value otherwise, from a dot product and the two squared norms.
+    [[nodiscard]] static T expanded_value(T dot, T nq, T nx) noexcept {
+        if constexpr (detail::l2_family<Metric>) {
+            return std::max(T(0), nq + nx - T(2) * dot);
+        } else if constexpr (std::is_same_v<Metric, cosine_distance>) {
+            return cosine_distance::from_parts(dot, nq, nx);
+        } else if constexpr (std::is_same_v<Metric, negative_inner_product>) {
+            return -dot;
+        } else {
+            return dot;
+        }
+    }
+
+    // The metric's own value in the same units as expanded_value (squared for euclidean).
+    [[nodiscard]] T exact_value(const T* q, std::size_t s) const noexcept {
+        if constexpr (std::is_same_v<Metric, euclidean>) {
+            return sq_euclidean::raw(q, rows_.row(s).data(), dim_);
+        } else {
+            return Metric::raw(q, rows_.row(s).data(), dim_);
+        }
+    }
+
+    [[nodiscard]] static distance_type reported(T v) noexcept {
+        if constexpr (std::is_same_v<Metric, euclidean>) {
+            return std::sqrt(v);
+        } else {
+            return v;
+        }
+    }
+
+    // Expanded path for queries [first, last): dot products block by block, k + extra
+    // candidates per query by the expanded value, then the metric's own values and the proof
+    // (or the fallback scan) described in the header comment.
+    template <class Rows, class F>
+    void expanded_block(const Rows& q, std::size_t first, std::size_t last, std::size_t k, const F& filter,
+                        knn_result<distance_type>& out) const {
+        const std::size_t nq = last - first;
+        const std::size_t n = ids_.size();
+        const std::size_t keep = std::min(n, k + std::max<std::size_t>(k, 16));
+        dense_matrix<T> queries(nq, dim_);
+        for (std::size_t i = 0; i < nq; ++i) {
+            const auto src = q.row(first + i);
+            std::copy(src.begin(), src.end(), queries.row(i).begin());
+        }
+        std::vector<T> qnorm(nq);
+        for (std::size_t i = 0; i < nq; ++i) qnorm[i] = simd::dot(queries.row(i).data(), queries.row(i).data(), dim_);
+        std::vector<detail::top_k<T>> cand(nq, detail::top_k<T>(keep, similarity));
+        std::vector<std::size_t> passed(nq, 0);
+        dense_matrix<T> dots(nq, std::min(n, row_block));
+        for (std::size_t r0 = 0; r0 < n; r0 += row_block) {
+            const std::size_t r1 = std::min(n, r0 + row_block);
+            const auto block = rows_.view().row_block(r0, r1 - r0);
+            const matrix_view<T> dv(dots.data(), nq, r1 - r0, dots.stride());
+            detail::dot_products<T>(queries.view(), block, dv, parallel_options{1, 0});
+            for (std::size_t i = 0; i < nq; ++i) {
+                auto& h = cand[i];
+                const T* drow = dots.row(i).data();
+                for (std::size_t s = r0; s < r1; ++s) {
+                    const neighbor_id id = ids_[s];
+                    if (!detail::keeps(filter, first + i, id)) continue;
+                    ++passed[i];
+                    const T v = expanded_value(drow[s - r0], qnorm[i], static_cast<T>(norms_[s]));
+                    if (h.full() && (similarity ? v < h.threshold() : v > h.threshold())) continue;
+                    h.push(v, id);
+                }
+            }
+        }
+        detail::top_k<T> exact(k, similarity);
+        for (std::size_t i = 0; i < nq; ++i) {
+            const T* qp = queries.row(i).data();
+            const auto found = cand[i].take_sorted();
+            exact.clear();
+            for (const auto& [value, id] : found) exact.push(exact_value(qp, slot_of_.at(id)), id);
+            auto best = exact.take_sorted();
+            if (passed[i] > found.size() && !proven(found, best, k, static_cast<double>(qnorm[i]))) {
+                exact = detail::top_k<T>(k, similarity);
+                for (std::size_t s = 0; s < n; ++s) {
+                    if (detail::keeps(filter, first + i, ids_[s])) exact.push(exact_value(qp, s), ids_[s]);
+                }
+                best = exact.take_sorted();
+            }
+            std::vector<std::pair<distance_type, neighbor_id>> row;
+            row.reserve(best.size());
+            for (const auto& [v, id] : best) row.emplace_back(reported(v), id);
+            detail::store_row(out, first + i, row, similarity);
+        }
+    }
+
+    // Whether the candidates provably contain the true top k: every row outside them has an
+    // expanded value no better than the worst candidate's, hence a true value no better than
+    // that minus the error bound, which must still rank after the k-th true value.
+    [[nodiscard]] bool proven(const std::vector<std::pair<T, neighbor_id>>& found,
+                              const std::vector<std::pair<T, neighbor_id>>& best, std::size_t k, double qnorm) const {
+        if (best.size() < k) return false;
+        const double worst_candidate = static_cast<double>(found.back().first);
+        const double kth = static_cast<double>(best[k - 1].first);
+        const double e = detail::expanded_error<T, Metric>(qnorm, max_norm_, dim_);
+        return similarity ? worst_candidate + e < kth : worst_candidate - e > kth;
+    }
+
+    template <class Rows, class F>
+    radius_result<distance_type> radius_rows(const Rows& q, distance_type radius, const F& filter,
+                                             const parallel_options& options) const {
+        // Per query: every row whose metric value is within the radius, by the metric itself.
+        std::vector<std::vector<std::pair<distance_type, neighbor_id>>> hits(q.rows());
+        parallel_for_blocks(
+            0, q.rows(),
+            [&](std::size_t i0, std::size_t i1) {
+                std::vector<query_type> qbuf(dim_);
+                for (std::size_t i = i0; i < i1; ++i) {
+                    const auto src = q.row(i);
+                    std::copy(src.begin(), src.end(), qbuf.begin());
+                    auto& h = hits[i];
+                    for (std::size_t s = 0; s < ids_.size(); ++s) {
+                        if (!detail::keeps(filter, i, ids_[s])) continue;
+                        const distance_type v = pair_value(qbuf.data(), s);
+                        if (similarity ? v >= radius : v <= radius) h.emplace_back(v, ids_[s]);
+                    }
+                    std::sort(h.begin(), h.end(), [](const auto& a, const auto& b) {
+                        return detail::ranks_before(a.first, a.second, b.first, b.second, similarity);
+                    });
+                }
+            },
+            parallel_options{options.n_threads, 16});
+        radius_result<distance_type> out;
+        out.offsets.reserve(q.rows() + 1);
+        for (const auto& h : hits) {
+            for (const auto& [v, id] : h) {
+                out.ids.push_back(id);
+                out.distances.push_back(v);
+            }
+            out.offsets.push_back(out.ids.size());
+        }
+        return out;
+    }
+
+    Metric metric_;
+    std::size_t dim_ = 0;
+    dense_matrix<T, Allocator> rows_;
+    std::vector<neighbor_id, id_allocator> ids_;
+    std::vector<double, norm_allocator> norms_;  // squared norms, expanded path only
+    std::unordered_map<neighbor_id, std::size_t, std::hash<neighbor_id>, std::equal_to<neighbor_id>, map_allocator> slot_of_;
+    neighbor_id next_id_ = 0;
+    double max_norm_ = 0;  // the largest squared norm ever stored (an upper bound after removals)
+};
+
+}  // namespace tessera
