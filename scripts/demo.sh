@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs tessera's demo program (preset `demo`). It needs only a C++20 compiler,
-# CMake >= 3.25 and Ninja, which are installed with apt-get on Debian/Ubuntu when run as root.
+# Builds and runs tessera's demo programs, tessera_demo and fashion_mnist_knn (preset `demo`).
+# It needs only a C++20 compiler, CMake >= 3.25 and Ninja, which are installed with apt-get on
+# Debian/Ubuntu when run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
