@@ -6,6 +6,7 @@
 #include <tessera/core/random.hpp>
 #include <tessera/distance/pairwise.hpp>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -160,4 +161,34 @@ TEST_CASE("many_to_many: shape errors name the argument") {
     tessera::dense_matrix<double> wrong(3, 4);
     CHECK_THROWS_WITH_AS(tessera::many_to_many<double>(tessera::sq_euclidean{}, x.view(), y4.view(), wrong.view()),
                          doctest::Contains("argument 'out': is 3 x 4, expected 3 x 5"), tessera::dimension_mismatch);
+}
+
+TEST_CASE("packed_rows gives exactly the dot products of many_to_many, at every supported level") {
+    tessera_test::for_each_level([](tessera::simd::level) {
+        for (const auto& shape : {std::array<std::size_t, 3>{1, 1, 1}, {13, 40, 7}, {64, 300, 260}, {7, 1025, 33}, {5, 3, 0}}) {
+            const std::size_t m = shape[0], n = shape[1], d = shape[2];
+            CAPTURE(m);
+            CAPTURE(n);
+            CAPTURE(d);
+            const auto x = random_matrix<float>(m, d, 61);
+            const auto y = random_matrix<float>(n, d, 62);
+            tessera::dense_matrix<float> expected(m, n), got(m, n, -1.0f);
+            tessera::many_to_many<float>(tessera::inner_product{}, x.view(), y.view(), expected.view());
+            tessera::detail::packed_rows<float> packed;
+            packed.pack(y.view());
+            CHECK(packed.rows() == n);
+            packed.dots(x.view(), got.view());
+            for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j) REQUIRE(got(i, j) == expected(i, j));
+            const auto xd = random_matrix<double>(m, d, 63);
+            const auto yd = random_matrix<double>(n, d, 64);
+            tessera::dense_matrix<double> ed(m, n), gd(m, n);
+            tessera::many_to_many<double>(tessera::inner_product{}, xd.view(), yd.view(), ed.view());
+            tessera::detail::packed_rows<double> pd;
+            pd.pack(yd.view());
+            pd.dots(xd.view(), gd.view());
+            for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j) REQUIRE(gd(i, j) == ed(i, j));
+        }
+    });
 }

@@ -65,52 +65,65 @@ template <class T>
 using avx512_tiles = tiles<simd::detail::avx512_of<T>, simd::detail::avx512_tile_rows,
                            &simd::detail::avx512_dot_tile_rows<simd::detail::avx512_of<T>>>;
 
-// out(i, j) = x_i . y_j through the micro-kernel Tiles: blocks of nc rows of Y and kc columns
-// are packed into panels of NR = two vectors, then every row tile of X passes over them.
+// The blocking of the dot-product kernels: nc rows of Y by kc columns per packed block, so that
+// a block (nc * kc elements) stays in L2 while the row tiles of X pass over it.
+inline constexpr std::size_t pack_rows = 256;  // a multiple of every level's NR
+inline constexpr std::size_t pack_cols = 256;
+
+// Packs rows [jc, jc + ncur) and columns [pc, pc + kcur) of Y into ceil(ncur / NR) k-major
+// panels of NR rows (panel[p * NR + j] = Y[jc + q * NR + j][pc + p], zero past the last row).
+template <std::size_t NR, class T>
+void pack_block(matrix_view<const T> y, std::size_t jc, std::size_t ncur, std::size_t pc, std::size_t kcur, T* dst) {
+    const std::size_t panels = (ncur + NR - 1) / NR;
+    for (std::size_t q = 0; q < panels; ++q) {
+        T* panel = dst + q * kcur * NR;
+        for (std::size_t jj = 0; jj < NR; ++jj) {
+            const std::size_t j = jc + q * NR + jj;
+            if (j < jc + ncur) {
+                const T* src = y.row(j).data() + pc;
+                for (std::size_t p = 0; p < kcur; ++p) panel[p * NR + jj] = src[p];
+            } else {
+                for (std::size_t p = 0; p < kcur; ++p) panel[p * NR + jj] = T(0);
+            }
+        }
+    }
+}
+
+// Row tiles [t0, t1) of X (Tiles::rows rows each) against one packed block: out(i, jc + j) is
+// overwritten on the first column block (pc == 0) and accumulated after.
+template <class Tiles, class T>
+void multiply_block(matrix_view<const T> x, std::size_t t0, std::size_t t1, const T* packed, std::size_t jc,
+                    std::size_t ncur, std::size_t pc, std::size_t kcur, matrix_view<T> out) {
+    constexpr std::size_t nr = 2 * Tiles::traits::lanes;
+    constexpr std::size_t mr = Tiles::rows;
+    const std::size_t panels = (ncur + nr - 1) / nr;
+    for (std::size_t t = t0; t < t1; ++t) {
+        const std::size_t i0 = t * mr;
+        const std::size_t rows = std::min(mr, x.rows() - i0);
+        for (std::size_t q = 0; q < panels; ++q) {
+            const std::size_t j0 = jc + q * nr;
+            Tiles::run(rows, kcur, x.row(i0).data() + pc, x.stride(), packed + q * kcur * nr, out.row(i0).data() + j0,
+                       out.stride(), std::min(nr, jc + ncur - j0), pc > 0);
+        }
+    }
+}
+
+// out(i, j) = x_i . y_j through the micro-kernel Tiles, packing one block of Y at a time.
 template <class Tiles, class T>
 void blocked_dot_products(matrix_view<const T> x, matrix_view<const T> y, matrix_view<T> out,
                           const parallel_options& options) {
     constexpr std::size_t nr = 2 * Tiles::traits::lanes;
-    constexpr std::size_t mr = Tiles::rows;
-    constexpr std::size_t nc = 256;  // rows of Y per packed block (a multiple of nr)
-    constexpr std::size_t kc = 256;  // columns per packed block: nc * kc elements stay in L2
     const std::size_t d = x.cols();
-    if (d == 0) {
-        for (std::size_t i = 0; i < out.rows(); ++i) std::fill(out.row(i).begin(), out.row(i).end(), T(0));
-        return;
-    }
-    std::vector<T> packed(nc * kc);
-    for (std::size_t jc = 0; jc < y.rows(); jc += nc) {
-        const std::size_t ncur = std::min(nc, y.rows() - jc);
-        const std::size_t panels = (ncur + nr - 1) / nr;
-        for (std::size_t pc = 0; pc < d; pc += kc) {
-            const std::size_t kcur = std::min(kc, d - pc);
-            for (std::size_t q = 0; q < panels; ++q) {
-                T* panel = packed.data() + q * kcur * nr;
-                for (std::size_t jj = 0; jj < nr; ++jj) {
-                    const std::size_t j = jc + q * nr + jj;
-                    if (j < jc + ncur) {
-                        const T* src = y.row(j).data() + pc;
-                        for (std::size_t p = 0; p < kcur; ++p) panel[p * nr + jj] = src[p];
-                    } else {
-                        for (std::size_t p = 0; p < kcur; ++p) panel[p * nr + jj] = T(0);
-                    }
-                }
-            }
-            const bool accumulate = pc > 0;
+    std::vector<T> packed(pack_rows * pack_cols);
+    for (std::size_t jc = 0; jc < y.rows(); jc += pack_rows) {
+        const std::size_t ncur = std::min(pack_rows, y.rows() - jc);
+        for (std::size_t pc = 0; pc < d; pc += pack_cols) {
+            const std::size_t kcur = std::min(pack_cols, d - pc);
+            pack_block<nr>(y, jc, ncur, pc, kcur, packed.data());
             parallel_for_blocks(
-                0, (x.rows() + mr - 1) / mr,
+                0, (x.rows() + Tiles::rows - 1) / Tiles::rows,
                 [&](std::size_t t0, std::size_t t1) {
-                    for (std::size_t t = t0; t < t1; ++t) {
-                        const std::size_t i0 = t * mr;
-                        const std::size_t rows = std::min(mr, x.rows() - i0);
-                        for (std::size_t q = 0; q < panels; ++q) {
-                            const std::size_t j0 = jc + q * nr;
-                            Tiles::run(rows, kcur, x.row(i0).data() + pc, x.stride(), packed.data() + q * kcur * nr,
-                                       out.row(i0).data() + j0, out.stride(), std::min(nr, jc + ncur - j0),
-                                       accumulate);
-                        }
-                    }
+                    multiply_block<Tiles>(x, t0, t1, packed.data(), jc, ncur, pc, kcur, out);
                 },
                 options);
         }
@@ -118,10 +131,101 @@ void blocked_dot_products(matrix_view<const T> x, matrix_view<const T> y, matrix
 }
 #endif
 
+// Sets every element of out to zero (the dot products of zero-length rows).
+template <class T>
+void zero_fill(matrix_view<T> out) {
+    for (std::size_t i = 0; i < out.rows(); ++i) std::fill(out.row(i).begin(), out.row(i).end(), T(0));
+}
+
+/// Rows of Y packed once for the micro-kernel of the level active when pack() ran, so that many
+/// blocks of X can be multiplied by them without packing again (a k-NN search packs each block
+/// of the index once per batch of queries, whatever the number of query blocks). dots() gives
+/// exactly what dot_products gives at that level. The scalar and NEON levels keep a plain copy.
+template <simd::kernel_float T>
+class packed_rows {
+public:
+    /// Packs all rows of y (O(rows * cols) time and memory).
+    void pack(matrix_view<const T> y) {
+        level_ = simd::active_level();
+        rows_ = y.rows();
+        cols_ = y.cols();
+        const std::size_t nr = panel_width();
+        data_.assign(((rows_ + nr - 1) / nr) * nr * cols_, T(0));
+#if TESSERA_ARCH_X86
+        if (nr > 1) {
+            T* dst = data_.data();
+            for (std::size_t jc = 0; jc < rows_; jc += pack_rows) {
+                const std::size_t ncur = std::min(pack_rows, rows_ - jc);
+                const std::size_t padded = (ncur + nr - 1) / nr * nr;
+                for (std::size_t pc = 0; pc < cols_; pc += pack_cols) {
+                    const std::size_t kcur = std::min(pack_cols, cols_ - pc);
+                    if (level_ == simd::level::avx512) {
+                        pack_block<2 * simd::detail::avx512_of<T>::lanes>(y, jc, ncur, pc, kcur, dst);
+                    } else {
+                        pack_block<2 * simd::detail::avx2_of<T>::lanes>(y, jc, ncur, pc, kcur, dst);
+                    }
+                    dst += padded * kcur;
+                }
+            }
+            return;
+        }
+#endif
+        for (std::size_t j = 0; j < rows_; ++j) std::copy(y.row(j).begin(), y.row(j).end(), data_.begin() + j * cols_);
+    }
+
+    [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+    [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+
+    /// out(i, j) = x_i . y_j on the calling thread. out must be x.rows() x rows(), x must have
+    /// cols() columns (unchecked: an internal building block).
+    void dots(matrix_view<const T> x, matrix_view<T> out) const {
+        if (cols_ == 0) return zero_fill(out);
+#if TESSERA_ARCH_X86
+        if (level_ == simd::level::avx512) return multiply_all<avx512_tiles<T>>(x, out);
+        if (level_ == simd::level::avx2) return multiply_all<avx2_tiles<T>>(x, out);
+#endif
+        for (std::size_t i = 0; i < x.rows(); ++i)
+            for (std::size_t j = 0; j < rows_; ++j) out(i, j) = simd::dot(x.row(i).data(), data_.data() + j * cols_, cols_);
+    }
+
+private:
+    [[nodiscard]] std::size_t panel_width() const noexcept {
+#if TESSERA_ARCH_X86
+        if (level_ == simd::level::avx512) return 2 * simd::detail::avx512_of<T>::lanes;
+        if (level_ == simd::level::avx2) return 2 * simd::detail::avx2_of<T>::lanes;
+#endif
+        return 1;
+    }
+
+#if TESSERA_ARCH_X86
+    template <class Tiles>
+    void multiply_all(matrix_view<const T> x, matrix_view<T> out) const {
+        constexpr std::size_t nr = 2 * Tiles::traits::lanes;
+        const T* src = data_.data();
+        const std::size_t tiles = (x.rows() + Tiles::rows - 1) / Tiles::rows;
+        for (std::size_t jc = 0; jc < rows_; jc += pack_rows) {
+            const std::size_t ncur = std::min(pack_rows, rows_ - jc);
+            const std::size_t padded = (ncur + nr - 1) / nr * nr;
+            for (std::size_t pc = 0; pc < cols_; pc += pack_cols) {
+                const std::size_t kcur = std::min(pack_cols, cols_ - pc);
+                multiply_block<Tiles>(x, 0, tiles, src, jc, ncur, pc, kcur, out);
+                src += padded * kcur;
+            }
+        }
+    }
+#endif
+
+    simd::level level_ = simd::level::scalar;
+    std::size_t rows_ = 0;
+    std::size_t cols_ = 0;
+    std::vector<T> data_;
+};
+
 // out(i, j) = x_i . y_j for all pairs.
 template <simd::kernel_float T>
 void dot_products(matrix_view<const T> x, matrix_view<const T> y, matrix_view<T> out, const parallel_options& options) {
     const std::size_t d = x.cols();
+    if (d == 0) return zero_fill(out);
     switch (simd::active_level()) {
 #if TESSERA_ARCH_X86
         case simd::level::avx512:

@@ -49,6 +49,7 @@
 #include "tessera/distance/metrics.hpp"
 #include "tessera/distance/pairwise.hpp"
 #include "tessera/neighbors/common.hpp"
+#include "tessera/simd/select.hpp"
 
 namespace tessera {
 
@@ -113,6 +114,7 @@ public:
           rows_(alloc),
           ids_(id_allocator(alloc)),
           norms_(norm_allocator(alloc)),
+          scan_w_(norm_allocator(alloc)),
           slot_of_(0, std::hash<neighbor_id>(), std::equal_to<neighbor_id>(), map_allocator(alloc)) {}
 
     [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
@@ -326,12 +328,13 @@ public:
 private:
     using alloc_traits = std::allocator_traits<Allocator>;
     using id_allocator = typename alloc_traits::template rebind_alloc<neighbor_id>;
-    using norm_allocator = typename alloc_traits::template rebind_alloc<double>;
+    using norm_allocator = typename alloc_traits::template rebind_alloc<T>;
     using map_allocator = typename alloc_traits::template rebind_alloc<std::pair<const neighbor_id, std::size_t>>;
     static constexpr bool expanded = detail::expanded_search<T, Metric>;
     static constexpr bool similarity = Metric::traits.is_similarity;
-    static constexpr std::size_t query_block = 256;  // queries per parallel task
-    static constexpr std::size_t row_block = 1024;   // rows per distance block (expanded path)
+    static constexpr std::size_t query_block = 72;            // queries per task: whole 6- and 12-row tiles
+    static constexpr std::size_t row_block = 1024;            // rows packed at a time (expanded path)
+    static constexpr std::size_t expanded_min_queries = 32;   // fewer queries go row by row
     static constexpr std::size_t scan_queries = 16;  // queries per task on the pairwise path
     static constexpr std::size_t scan_rows = 256;    // rows kept in cache on the pairwise path
 
@@ -374,7 +377,10 @@ private:
     void reserve_for(std::size_t more) {
         if (more == 0) return;
         ids_.reserve(ids_.size() + more);
-        if constexpr (expanded) norms_.reserve(norms_.size() + more);
+        if constexpr (expanded) {
+            norms_.reserve(norms_.size() + more);
+            scan_w_.reserve(scan_w_.size() + more);
+        }
         slot_of_.reserve(slot_of_.size() + more);
     }
 
@@ -384,9 +390,10 @@ private:
         ids_.push_back(id);
         slot_of_.emplace(id, ids_.size() - 1);
         if constexpr (expanded) {
-            const double n = static_cast<double>(simd::dot(values.data(), values.data(), values.size()));
+            const T n = simd::dot(values.data(), values.data(), values.size());
             norms_.push_back(n);
-            max_norm_ = std::max(max_norm_, n);
+            scan_w_.push_back(std::is_same_v<Metric, cosine_distance> ? (n > T(0) ? T(1) / std::sqrt(n) : T(0)) : n);
+            max_norm_ = std::max(max_norm_, static_cast<double>(n));
         }
         next_id_ = std::max(next_id_, id + 1);
     }
@@ -399,10 +406,16 @@ private:
             std::copy(src.begin(), src.end(), rows_.row(s).begin());
             ids_[s] = ids_[last];
             slot_of_[ids_[s]] = s;
-            if constexpr (expanded) norms_[s] = norms_[last];
+            if constexpr (expanded) {
+                norms_[s] = norms_[last];
+                scan_w_[s] = scan_w_[last];
+            }
         }
         ids_.pop_back();
-        if constexpr (expanded) norms_.pop_back();  // max_norm_ stays an upper bound
+        if constexpr (expanded) {  // max_norm_ stays an upper bound
+            norms_.pop_back();
+            scan_w_.pop_back();
+        }
         rows_.resize_rows(last);
     }
 
@@ -419,26 +432,22 @@ private:
     knn_result<distance_type> search_rows(const Rows& q, std::size_t k, const F& filter, const parallel_options& options) const {
         knn_result<distance_type> out{dense_matrix<neighbor_id>(q.rows(), k), dense_matrix<distance_type>(q.rows(), k)};
         if constexpr (expanded) {
-            parallel_for_blocks(
-                0, (q.rows() + query_block - 1) / query_block,
-                [&](std::size_t b0, std::size_t b1) {
-                    for (std::size_t b = b0; b < b1; ++b) {
-                        const std::size_t first = b * query_block;
-                        expanded_block(q, first, std::min(q.rows(), first + query_block), k, filter, out);
-                    }
-                },
-                parallel_options{options.n_threads, 1});
-        } else {
-            parallel_for_blocks(
-                0, (q.rows() + scan_queries - 1) / scan_queries,
-                [&](std::size_t b0, std::size_t b1) {
-                    for (std::size_t b = b0; b < b1; ++b) {
-                        const std::size_t first = b * scan_queries;
-                        pairwise_block(q, first, std::min(q.rows(), first + scan_queries), k, filter, out);
-                    }
-                },
-                parallel_options{options.n_threads, 1});
+            // Packing a block of rows costs about what one query costs against it, so a few
+            // queries are cheaper row by row (and exact without re-ranking).
+            if (q.rows() >= expanded_min_queries) {
+                expanded_search(q, k, filter, options, out);
+                return out;
+            }
         }
+        parallel_for_blocks(
+            0, (q.rows() + scan_queries - 1) / scan_queries,
+            [&](std::size_t b0, std::size_t b1) {
+                for (std::size_t b = b0; b < b1; ++b) {
+                    const std::size_t first = b * scan_queries;
+                    pairwise_block(q, first, std::min(q.rows(), first + scan_queries), k, filter, out);
+                }
+            },
+            parallel_options{options.n_threads, 1});
         return out;
     }
 
@@ -465,7 +474,7 @@ private:
     // value otherwise, from a dot product and the two squared norms.
     [[nodiscard]] static T expanded_value(T dot, T nq, T nx) noexcept {
         if constexpr (detail::l2_family<Metric>) {
-            return std::max(T(0), nq + nx - T(2) * dot);
+            return std::max(T(0), (nq + nx) - T(2) * dot);  // as simd::scan_form::l2 computes it
         } else if constexpr (std::is_same_v<Metric, cosine_distance>) {
             return cosine_distance::from_parts(dot, nq, nx);
         } else if constexpr (std::is_same_v<Metric, negative_inner_product>) {
@@ -492,61 +501,105 @@ private:
         }
     }
 
-    // Expanded path for queries [first, last): dot products block by block, k + extra
-    // candidates per query by the expanded value, then the metric's own values and the proof
-    // (or the fallback scan) described in the header comment.
+    // Expanded path: each block of rows is packed once for the micro-kernel, then blocks of
+    // queries (in parallel) take their dot products with it and keep k + extra candidates by
+    // the expanded value; finally each query re-ranks its candidates with the metric itself and
+    // proves the result exact (or rescans), as the header comment describes.
     template <class Rows, class F>
-    void expanded_block(const Rows& q, std::size_t first, std::size_t last, std::size_t k, const F& filter,
-                        knn_result<distance_type>& out) const {
-        const std::size_t nq = last - first;
+    void expanded_search(const Rows& q, std::size_t k, const F& filter, const parallel_options& options,
+                         knn_result<distance_type>& out) const {
+        const std::size_t nq = q.rows();
         const std::size_t n = ids_.size();
         const std::size_t keep = std::min(n, k + std::max<std::size_t>(k, 16));
         dense_matrix<T> queries(nq, dim_);
-        for (std::size_t i = 0; i < nq; ++i) {
-            const auto src = q.row(first + i);
-            std::copy(src.begin(), src.end(), queries.row(i).begin());
-        }
         std::vector<T> qnorm(nq);
-        for (std::size_t i = 0; i < nq; ++i) qnorm[i] = simd::dot(queries.row(i).data(), queries.row(i).data(), dim_);
+        for (std::size_t i = 0; i < nq; ++i) {
+            const auto src = q.row(i);
+            std::copy(src.begin(), src.end(), queries.row(i).begin());
+            qnorm[i] = simd::dot(queries.row(i).data(), queries.row(i).data(), dim_);
+        }
         std::vector<detail::top_k<T>> cand(nq, detail::top_k<T>(keep, similarity));
-        std::vector<std::size_t> passed(nq, 0);
-        dense_matrix<T> dots(nq, std::min(n, row_block));
+        const std::size_t blocks = (nq + query_block - 1) / query_block;
+        const parallel_options per_block{options.n_threads, 1};
+        detail::packed_rows<T> packed;
         for (std::size_t r0 = 0; r0 < n; r0 += row_block) {
             const std::size_t r1 = std::min(n, r0 + row_block);
-            const auto block = rows_.view().row_block(r0, r1 - r0);
-            const matrix_view<T> dv(dots.data(), nq, r1 - r0, dots.stride());
-            detail::dot_products<T>(queries.view(), block, dv, parallel_options{1, 0});
-            for (std::size_t i = 0; i < nq; ++i) {
-                auto& h = cand[i];
-                const T* drow = dots.row(i).data();
-                for (std::size_t s = r0; s < r1; ++s) {
-                    const neighbor_id id = ids_[s];
-                    if (!detail::keeps(filter, first + i, id)) continue;
-                    ++passed[i];
-                    const T v = expanded_value(drow[s - r0], qnorm[i], static_cast<T>(norms_[s]));
-                    if (h.full() && (similarity ? v < h.threshold() : v > h.threshold())) continue;
-                    h.push(v, id);
-                }
-            }
+            packed.pack(rows_.view().row_block(r0, r1 - r0));
+            parallel_for_blocks(
+                0, blocks,
+                [&](std::size_t b0, std::size_t b1) {
+                    // Scratch kept per thread across calls: a fresh 256 KiB block per task and
+                    // row block would be a fresh mapping, and its page faults cost more than the scan.
+                    static thread_local std::vector<T> dots;
+                    static thread_local std::vector<std::uint32_t> hits;
+                    dots.resize(query_block * row_block);
+                    hits.resize(row_block);
+                    for (std::size_t b = b0; b < b1; ++b) {
+                        const std::size_t first = b * query_block;
+                        const std::size_t count = std::min(nq, first + query_block) - first;
+                        const matrix_view<T> dv(dots.data(), count, r1 - r0, row_block);
+                        packed.dots(queries.view().row_block(first, count), dv);
+                        for (std::size_t i = first; i < first + count; ++i) {
+                            auto& h = cand[i];
+                            const T* drow = dots.data() + (i - first) * row_block;
+                            const std::size_t found = scan_block(drow, r0, r1, qnorm[i], h.threshold(), hits.data());
+                            for (std::size_t c = 0; c < found; ++c) {
+                                const std::size_t s = r0 + hits[c];
+                                if (!detail::keeps(filter, i, ids_[s])) continue;
+                                h.push(expanded_value(drow[hits[c]], qnorm[i], norms_[s]), ids_[s]);
+                            }
+                        }
+                    }
+                },
+                per_block);
         }
-        detail::top_k<T> exact(k, similarity);
-        for (std::size_t i = 0; i < nq; ++i) {
-            const T* qp = queries.row(i).data();
-            const auto found = cand[i].take_sorted();
-            exact.clear();
-            for (const auto& [value, id] : found) exact.push(exact_value(qp, slot_of_.at(id)), id);
-            auto best = exact.take_sorted();
-            if (passed[i] > found.size() && !proven(found, best, k, static_cast<double>(qnorm[i]))) {
-                exact = detail::top_k<T>(k, similarity);
-                for (std::size_t s = 0; s < n; ++s) {
-                    if (detail::keeps(filter, first + i, ids_[s])) exact.push(exact_value(qp, s), ids_[s]);
+        parallel_for_blocks(
+            0, nq,
+            [&](std::size_t i0, std::size_t i1) {
+                detail::top_k<T> exact(k, similarity);
+                for (std::size_t i = i0; i < i1; ++i) {
+                    const T* qp = queries.row(i).data();
+                    const auto found = cand[i].take_sorted();
+                    exact.clear();
+                    for (const auto& [value, id] : found) exact.push(exact_value(qp, slot_of_.at(id)), id);
+                    auto best = exact.take_sorted();
+                    // A heap that never filled holds every row the filter kept: nothing to prove.
+                    if (found.size() == keep && !proven(found, best, k, static_cast<double>(qnorm[i]))) {
+                        exact = detail::top_k<T>(k, similarity);
+                        for (std::size_t s = 0; s < n; ++s) {
+                            if (detail::keeps(filter, i, ids_[s])) exact.push(exact_value(qp, s), ids_[s]);
+                        }
+                        best = exact.take_sorted();
+                    }
+                    std::vector<std::pair<distance_type, neighbor_id>> row;
+                    row.reserve(best.size());
+                    for (const auto& [v, id] : best) row.emplace_back(reported(v), id);
+                    detail::store_row(out, i, row, similarity);
                 }
-                best = exact.take_sorted();
-            }
-            std::vector<std::pair<distance_type, neighbor_id>> row;
-            row.reserve(best.size());
-            for (const auto& [v, id] : best) row.emplace_back(reported(v), id);
-            detail::store_row(out, first + i, row, similarity);
+            },
+            parallel_options{options.n_threads, 64});
+    }
+
+    // The rows of [r0, r1) whose expanded value can still enter a top-k list whose current
+    // worst is `threshold`, by the vector scan of simd/select.hpp (a superset: see there).
+    std::size_t scan_block(const T* dots, std::size_t r0, std::size_t r1, T qnorm, T threshold,
+                           std::uint32_t* hits) const noexcept {
+        const std::size_t m = r1 - r0;
+        if constexpr (detail::l2_family<Metric>) {
+            return simd::scan_within<simd::scan_form::l2>(dots, scan_w_.data() + r0, m, qnorm, T(1), threshold, hits);
+        } else if constexpr (std::is_same_v<Metric, cosine_distance>) {
+            // The scan's cosine rounds differently from from_parts (a few ulps of values in
+            // [0, 2]); the margin keeps it a superset. Zero queries rank every row at 1.
+            const T inv_q = qnorm > T(0) ? T(1) / std::sqrt(qnorm) : T(0);
+            const T margin = T(16) * std::numeric_limits<T>::epsilon();
+            return simd::scan_within<simd::scan_form::cosine>(dots, scan_w_.data() + r0, m, inv_q, T(1),
+                                                              threshold + margin, hits);
+        } else if constexpr (similarity) {  // inner_product: value >= threshold, i.e. -dot <= -threshold
+            return simd::scan_within<simd::scan_form::dot>(dots, static_cast<const T*>(nullptr), m, T(0), T(-1),
+                                                           -threshold, hits);
+        } else {  // negative_inner_product: -dot <= threshold
+            return simd::scan_within<simd::scan_form::dot>(dots, static_cast<const T*>(nullptr), m, T(0), T(-1),
+                                                           threshold, hits);
         }
     }
 
@@ -602,7 +655,8 @@ private:
     std::size_t dim_ = 0;
     dense_matrix<T, Allocator> rows_;
     std::vector<neighbor_id, id_allocator> ids_;
-    std::vector<double, norm_allocator> norms_;  // squared norms, expanded path only
+    std::vector<T, norm_allocator> norms_;   // squared norms (expanded path only)
+    std::vector<T, norm_allocator> scan_w_;  // per-row term of the candidate scan (see simd/select.hpp)
     std::unordered_map<neighbor_id, std::size_t, std::hash<neighbor_id>, std::equal_to<neighbor_id>, map_allocator> slot_of_;
     neighbor_id next_id_ = 0;
     double max_norm_ = 0;  // the largest squared norm ever stored (an upper bound after removals)
