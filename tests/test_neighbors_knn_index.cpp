@@ -430,6 +430,7 @@ TEST_CASE("knn_index: save and load, and corrupt or mismatched archives") {
     fs::remove(file);
 }
 
+#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
 namespace {
 // Reads a gzip-compressed .ivecs file (int32 count, then that many int32, per record).
 std::vector<std::vector<std::int32_t>> read_ivecs(const fs::path& path, std::size_t records) {
@@ -452,6 +453,7 @@ std::vector<std::vector<std::int32_t>> read_ivecs(const fs::path& path, std::siz
     return out;
 }
 }  // namespace
+#endif
 
 TEST_CASE("knn_index: Fashion-MNIST top-100 equals the exact ground truth") {
     const char* dir = std::getenv("TESSERA_DATA_DIR");

@@ -186,6 +186,17 @@ inline void require_nonempty_index(std::size_t n, std::string_view where) {
     if (n == 0) throw_argument(where, "index", "is empty: add rows before searching");
 }
 
+/// The name a model records for its metric in an archive: Metric::name when the metric has
+/// one, "user-defined" otherwise (such a model loads only with a metric of no name either).
+template <class Metric>
+[[nodiscard]] std::string metric_name() {
+    if constexpr (requires { Metric::name; }) {
+        return std::string(Metric::name);
+    } else {
+        return "user-defined";
+    }
+}
+
 /// Finite check for one value of any element type an index stores (radius arguments).
 template <class T>
 [[nodiscard]] inline bool finite_value(T x) noexcept {

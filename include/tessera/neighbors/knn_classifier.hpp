@@ -213,13 +213,7 @@ public:
         }
     }
 
-    [[nodiscard]] static std::string metric_name() {
-        if constexpr (requires { Metric::name; }) {
-            return std::string(Metric::name);
-        } else {
-            return "user-defined";
-        }
-    }
+    [[nodiscard]] static std::string metric_name() { return detail::metric_name<Metric>(); }
 
     // A std::function cannot be stored, so a model weighted by one cannot be saved.
     void require_saveable(const char* where) const {

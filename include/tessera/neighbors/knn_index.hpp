@@ -338,13 +338,7 @@ private:
     static constexpr std::size_t scan_queries = 16;  // queries per task on the pairwise path
     static constexpr std::size_t scan_rows = 256;    // rows kept in cache on the pairwise path
 
-    [[nodiscard]] static std::string metric_name() {
-        if constexpr (requires { Metric::name; }) {
-            return std::string(Metric::name);
-        } else {
-            return "user-defined";
-        }
-    }
+    [[nodiscard]] static std::string metric_name() { return detail::metric_name<Metric>(); }
 
     template <class Rows>
     void check_rows(const Rows& v, const char* where, const char* arg) {
