@@ -379,6 +379,12 @@ TEST_CASE("knn_index: bad input is refused with clear errors and leaves the inde
     const std::vector<neighbor_id> big{1000};
     index.add(random_rows<float>(1, 4, 23), big);
     CHECK(index.add(random_rows<float>(2, 4, 24)) == 1001);
+    // ... and never overflow: after the largest id, dense ids must be given explicitly.
+    const std::vector<neighbor_id> top{std::numeric_limits<neighbor_id>::max()};
+    index.add(random_rows<float>(1, 4, 25), top);
+    CHECK_THROWS_WITH_AS(index.add(random_rows<float>(1, 4, 26)), doctest::Contains("would pass 2^63 - 1"),
+                         tessera::invalid_argument);
+    CHECK(index.size() == 14);
 }
 
 TEST_CASE("knn_index: save and load, and corrupt or mismatched archives") {

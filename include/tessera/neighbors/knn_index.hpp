@@ -35,7 +35,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -49,6 +48,7 @@
 #include "tessera/distance/metrics.hpp"
 #include "tessera/distance/pairwise.hpp"
 #include "tessera/neighbors/common.hpp"
+#include "tessera/neighbors/id_table.hpp"
 #include "tessera/simd/select.hpp"
 
 namespace tessera {
@@ -112,23 +112,22 @@ public:
         : metric_(std::move(metric)),
           dim_(dim),
           rows_(alloc),
-          ids_(id_allocator(alloc)),
+          ids_(alloc),
           norms_(norm_allocator(alloc)),
-          scan_w_(norm_allocator(alloc)),
-          slot_of_(0, std::hash<neighbor_id>(), std::equal_to<neighbor_id>(), map_allocator(alloc)) {}
+          scan_w_(norm_allocator(alloc)) {}
 
     [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
-    [[nodiscard]] bool empty() const noexcept { return ids_.empty(); }
+    [[nodiscard]] bool empty() const noexcept { return ids_.size() == 0; }
     [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
     [[nodiscard]] const Metric& metric() const noexcept { return metric_; }
     [[nodiscard]] allocator_type get_allocator() const { return rows_.get_allocator(); }
 
     /// The id of each stored row, in storage order (which removals change).
-    [[nodiscard]] std::span<const neighbor_id> ids() const noexcept { return ids_; }
-    [[nodiscard]] bool contains(neighbor_id id) const { return slot_of_.find(id) != slot_of_.end(); }
+    [[nodiscard]] std::span<const neighbor_id> ids() const noexcept { return ids_.ids(); }
+    [[nodiscard]] bool contains(neighbor_id id) const { return ids_.contains(id); }
 
     /// The stored row with this id. Throws tessera::invalid_argument for an unknown id.
-    [[nodiscard]] std::span<const T> row(neighbor_id id) const { return rows_.row(slot("knn_index::row", id)); }
+    [[nodiscard]] std::span<const T> row(neighbor_id id) const { return rows_.row(ids_.slot("knn_index::row", id)); }
 
     /// The rows in storage order, as a view (valid until the next add or remove).
     [[nodiscard]] matrix_view<const T> rows() const noexcept { return rows_.view(); }
@@ -142,10 +141,9 @@ public:
     neighbor_id add(const X& rows) {
         const auto v = as_rows(rows, "knn_index::add", "rows");
         check_rows(v, "knn_index::add", "rows");
-        const neighbor_id first = next_id_;
-        reserve_for(v.rows());
-        for (std::size_t i = 0; i < v.rows(); ++i) append(v.row(i), first + static_cast<neighbor_id>(i));
-        return first;
+        const auto new_ids = ids_.dense_ids(v.rows(), "knn_index::add");
+        append_all(v, new_ids);
+        return new_ids.empty() ? ids_.next_id() : new_ids.front();
     }
 
     /// Appends rows with the caller's ids (non-negative, unique, not already present). Throws
@@ -157,59 +155,20 @@ public:
     void add(const X& rows, const Ids& ids) {
         const auto v = as_rows(rows, "knn_index::add", "rows");
         check_rows(v, "knn_index::add", "rows");
-        if (static_cast<std::size_t>(std::ranges::size(ids)) != v.rows()) {
-            detail::throw_argument<dimension_mismatch>("knn_index::add", "ids",
-                                                       "has " + std::to_string(std::ranges::size(ids)) + " ids for " +
-                                                           std::to_string(v.rows()) + " rows");
-        }
-        std::unordered_map<neighbor_id, std::size_t> seen;
-        seen.reserve(v.rows());
-        std::size_t i = 0;
-        for (const auto raw : ids) {
-            const auto id = static_cast<neighbor_id>(raw);
-            if (std::cmp_less(raw, 0) || std::cmp_greater(raw, std::numeric_limits<neighbor_id>::max())) {
-                detail::throw_argument("knn_index::add", "ids", "id " + std::to_string(raw) + " at position " +
-                                                                    std::to_string(i) + " is not in [0, 2^63)");
-            }
-            if (contains(id)) {
-                detail::throw_argument("knn_index::add", "ids", "id " + std::to_string(id) + " is already in the index");
-            }
-            if (!seen.emplace(id, i).second) {
-                detail::throw_argument("knn_index::add", "ids",
-                                       "id " + std::to_string(id) + " appears twice (positions " +
-                                           std::to_string(seen[id]) + " and " + std::to_string(i) + ")");
-            }
-            ++i;
-        }
-        reserve_for(v.rows());
-        i = 0;
-        for (const auto raw : ids) {
-            append(v.row(i), static_cast<neighbor_id>(raw));
-            ++i;
-        }
+        append_all(v, ids_.user_ids(ids, v.rows(), "knn_index::add"));
     }
 
     /// Removes the row with this id (the last row takes its storage slot). Throws
     /// invalid_argument for an unknown id. O(dim).
-    void remove(neighbor_id id) {
-        const std::size_t s = slot("knn_index::remove", id);
-        erase_slot(s);
-    }
+    void remove(neighbor_id id) { erase_slot(ids_.slot("knn_index::remove", id)); }
 
     /// Removes every id of a range; all are checked first (unknown or repeated ids throw
     /// invalid_argument and nothing is removed). O(ids * dim).
     template <class Ids>
         requires std::ranges::input_range<Ids> && std::integral<std::ranges::range_value_t<Ids>>
     void remove(const Ids& ids) {
-        std::unordered_map<neighbor_id, bool> seen;
-        for (const auto raw : ids) {
-            const auto id = static_cast<neighbor_id>(raw);
-            (void)slot("knn_index::remove", id);
-            if (!seen.emplace(id, true).second) {
-                detail::throw_argument("knn_index::remove", "ids", "id " + std::to_string(id) + " appears twice");
-            }
-        }
-        for (const auto raw : ids) erase_slot(slot_of_.at(static_cast<neighbor_id>(raw)));
+        (void)ids_.removal_slots(ids, "knn_index::remove");  // checks every id first
+        for (const auto raw : ids) erase_slot(ids_.slot("knn_index::remove", static_cast<neighbor_id>(raw)));
     }
 
     /// The k best rows for each query (see the header comment for how, and common.hpp for the
@@ -276,8 +235,7 @@ public:
     void write_to(archive_writer& w) const {
         w.write_string(metric_name());
         w.write<std::uint64_t>(dim_);
-        w.write<std::int64_t>(next_id_);
-        w.write_span(std::span<const neighbor_id>(ids_));
+        ids_.write_to(w);
         w.write_matrix(rows_.view());
     }
 
@@ -287,8 +245,7 @@ public:
         const std::string name = r.read_string("metric");
         if (name != metric_name()) r.fail("knn_index: saved with metric '" + name + "', loading as '" + metric_name() + "'");
         const auto dim = r.read<std::uint64_t>("dim");
-        const auto next = r.read<std::int64_t>("next_id");
-        const auto ids = r.read_vector<neighbor_id>("ids");
+        const auto [next, ids] = detail::id_table<Allocator>::read_from(r, "knn_index");
         auto rows = r.read_matrix<T, Allocator>("rows", row_padding::aligned, alloc);
         if (rows.rows() != ids.size()) r.fail("knn_index: " + std::to_string(ids.size()) + " ids for " + std::to_string(rows.rows()) + " rows");
         if (!ids.empty() && rows.cols() != dim) r.fail("knn_index: rows have " + std::to_string(rows.cols()) + " columns, dim is " + std::to_string(dim));
@@ -298,10 +255,7 @@ public:
         } catch (const tessera::invalid_argument& e) {
             r.fail(std::string("knn_index: ") + e.what());
         }
-        if (next < 0 || (!ids.empty() && next <= *std::max_element(ids.begin(), ids.end()))) {
-            r.fail("knn_index: next_id " + std::to_string(next) + " is not above every id");
-        }
-        index.next_id_ = next;
+        index.ids_.set_next_id(next);
         r.expect_end();
         return index;
     }
@@ -327,9 +281,7 @@ public:
 
 private:
     using alloc_traits = std::allocator_traits<Allocator>;
-    using id_allocator = typename alloc_traits::template rebind_alloc<neighbor_id>;
     using norm_allocator = typename alloc_traits::template rebind_alloc<T>;
-    using map_allocator = typename alloc_traits::template rebind_alloc<std::pair<const neighbor_id, std::size_t>>;
     static constexpr bool expanded = detail::expanded_search<T, Metric>;
     static constexpr bool similarity = Metric::traits.is_similarity;
     static constexpr std::size_t query_block = 72;            // queries per task: whole 6- and 12-row tiles
@@ -341,76 +293,55 @@ private:
     [[nodiscard]] static std::string metric_name() { return detail::metric_name<Metric>(); }
 
     template <class Rows>
-    void check_rows(const Rows& v, const char* where, const char* arg) {
-        if (v.rows() == 0) return;
-        if (dim_ == 0 && ids_.empty()) {
-            if (v.cols() == 0) detail::throw_argument(where, arg, "has no columns");
-        } else if (v.cols() != dim_) {
-            detail::throw_argument<dimension_mismatch>(where, arg, "has " + std::to_string(v.cols()) +
-                                                                       " columns but the index has " + std::to_string(dim_));
-        }
-        require_finite_rows(v, where, arg);
+    void check_rows(const Rows& v, const char* where, const char* arg) const {
+        detail::check_index_rows(v, dim_, empty(), where, arg);
     }
 
     template <class Rows>
     void check_queries(const Rows& q, const char* where) const {
-        detail::require_nonempty_index(size(), where);
-        if (q.rows() > 0 && q.cols() != dim_) {
-            detail::throw_argument<dimension_mismatch>(where, "queries", "have " + std::to_string(q.cols()) +
-                                                                             " columns but the index has " + std::to_string(dim_));
-        }
-        require_finite_rows(q, where, "queries");
+        detail::check_index_queries(q, size(), dim_, where);
     }
 
-    [[nodiscard]] std::size_t slot(const char* where, neighbor_id id) const {
-        const auto it = slot_of_.find(id);
-        if (it == slot_of_.end()) detail::throw_argument(where, "id", "id " + std::to_string(id) + " is not in the index");
-        return it->second;
-    }
-
-    void reserve_for(std::size_t more) {
-        if (more == 0) return;
-        ids_.reserve(ids_.size() + more);
+    template <class Rows>
+    void append_all(const Rows& v, const std::vector<neighbor_id>& new_ids) {
+        if (new_ids.empty()) return;
+        ids_.reserve(new_ids.size());
         if constexpr (expanded) {
-            norms_.reserve(norms_.size() + more);
-            scan_w_.reserve(scan_w_.size() + more);
+            norms_.reserve(norms_.size() + new_ids.size());
+            scan_w_.reserve(scan_w_.size() + new_ids.size());
         }
-        slot_of_.reserve(slot_of_.size() + more);
+        for (std::size_t i = 0; i < new_ids.size(); ++i) append(v.row(i), new_ids[i]);
     }
 
     void append(std::span<const T> values, neighbor_id id) {
-        if (ids_.empty() && rows_.rows() == 0 && dim_ == 0) dim_ = values.size();
+        if (empty() && dim_ == 0) dim_ = values.size();
         rows_.append_row(values);
-        ids_.push_back(id);
-        slot_of_.emplace(id, ids_.size() - 1);
+        ids_.append(id);
         if constexpr (expanded) {
             const T n = simd::dot(values.data(), values.data(), values.size());
             norms_.push_back(n);
             scan_w_.push_back(std::is_same_v<Metric, cosine_distance> ? (n > T(0) ? T(1) / std::sqrt(n) : T(0)) : n);
             max_norm_ = std::max(max_norm_, static_cast<double>(n));
         }
-        next_id_ = std::max(next_id_, id + 1);
     }
 
+    // The last row moves into slot s (ids, rows and per-row terms alike).
     void erase_slot(std::size_t s) {
-        const std::size_t last = ids_.size() - 1;
-        slot_of_.erase(ids_[s]);
+        const std::size_t last = size() - 1;
         if (s != last) {
             const auto src = rows_.row(last);
             std::copy(src.begin(), src.end(), rows_.row(s).begin());
-            ids_[s] = ids_[last];
-            slot_of_[ids_[s]] = s;
             if constexpr (expanded) {
                 norms_[s] = norms_[last];
                 scan_w_[s] = scan_w_[last];
             }
         }
-        ids_.pop_back();
+        ids_.erase_slot(s);
+        rows_.resize_rows(last);
         if constexpr (expanded) {  // max_norm_ stays an upper bound
             norms_.pop_back();
             scan_w_.pop_back();
         }
-        rows_.resize_rows(last);
     }
 
     // The metric on one pair through its unchecked kernel when it has one.
@@ -555,7 +486,7 @@ private:
                     const T* qp = queries.row(i).data();
                     const auto found = cand[i].take_sorted();
                     exact.clear();
-                    for (const auto& [value, id] : found) exact.push(exact_value(qp, slot_of_.at(id)), id);
+                    for (const auto& [value, id] : found) exact.push(exact_value(qp, ids_.slot("knn_index::search", id)), id);
                     auto best = exact.take_sorted();
                     // A heap that never filled holds every row the filter kept: nothing to prove.
                     if (found.size() == keep && !proven(found, best, k, static_cast<double>(qnorm[i]))) {
@@ -648,11 +579,9 @@ private:
     Metric metric_;
     std::size_t dim_ = 0;
     dense_matrix<T, Allocator> rows_;
-    std::vector<neighbor_id, id_allocator> ids_;
+    detail::id_table<Allocator> ids_;
     std::vector<T, norm_allocator> norms_;   // squared norms (expanded path only)
     std::vector<T, norm_allocator> scan_w_;  // per-row term of the candidate scan (see simd/select.hpp)
-    std::unordered_map<neighbor_id, std::size_t, std::hash<neighbor_id>, std::equal_to<neighbor_id>, map_allocator> slot_of_;
-    neighbor_id next_id_ = 0;
     double max_norm_ = 0;  // the largest squared norm ever stored (an upper bound after removals)
 };
 
