@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <forward_list>
 #include <fstream>
 #include <limits>
 #include <span>
@@ -490,4 +491,52 @@ TEST_CASE("knn_index: Fashion-MNIST top-100 equals the exact ground truth") {
     }
     CHECK(id_mismatches == 0);  // the ground truth orders ties by ascending id, as tessera does
 #endif
+}
+
+TEST_CASE("knn_index: Euclidean ties on the reported value go to the smaller id in every path") {
+    // Two different squares whose float square roots are equal: 1 + 0.00035^2 rounds to 1 as
+    // a root but not as a square.
+    tessera::knn_index<float, tessera::euclidean> index(2);
+    const std::vector<std::vector<float>> rows{{1.0f, 0.00035f}, {1.0f, 0.0f}};
+    index.add(rows);
+    const std::vector<std::vector<float>> many(64, std::vector<float>{0.0f, 0.0f});
+    const auto batch = index.search(many, 2);  // the batched (expanded) path
+    const auto single = index.search_one(std::span<const float>(many[0]), 2);
+    REQUIRE(batch.distances(0, 0) == batch.distances(0, 1));
+    for (std::size_t i = 0; i < many.size(); ++i) {
+        CHECK(batch.ids(i, 0) == 0);
+        CHECK(batch.ids(i, 1) == 1);
+    }
+    CHECK(single[0].first == 0);
+    CHECK(single[1].first == 1);
+}
+
+TEST_CASE("knn_index: values near the top of the float range stay exact (no overflowing expanded form)") {
+    tessera::random_engine rng(1000 * 1000 + 8);
+    tessera::dense_matrix<float> rows(1000, 8);
+    for (std::size_t i = 0; i < rows.rows(); ++i)
+        for (auto& v : rows.row(i)) v = static_cast<float>(3e18 * rng.normal());
+    tessera::knn_index<float> index(8);
+    index.add(rows);
+    check_equals_exhaustive(index, rows.view().row_block(0, 64), 5);
+    const auto g = index.knn_graph(5);
+    const neighbor_id self = index.ids()[514];
+    const auto ref = exhaustive(index, index.row(self), 514, [self](neighbor_id id) { return id != self; });
+    for (std::size_t j = 0; j < 5; ++j) CHECK(g.ids(514, j) == ref[j].second);
+}
+
+TEST_CASE("knn_index: adding the index's own rows, and removing through any range of ids") {
+    tessera::knn_index<float> index(5);
+    index.add(random_rows<float>(40, 5, 30));
+    index.add(index.rows());  // reads the storage it grows
+    REQUIRE(index.size() == 80);
+    for (neighbor_id id = 0; id < 40; ++id) {
+        const auto a = index.row(id);
+        const auto b = index.row(id + 40);
+        CHECK(std::equal(a.begin(), a.end(), b.begin()));
+    }
+    const std::forward_list<int> gone{3, 7, 11};  // not sized, and not of neighbor_id
+    index.remove(gone);
+    CHECK(index.size() == 77);
+    CHECK_FALSE(index.contains(7));
 }

@@ -167,8 +167,10 @@ public:
     template <class Ids>
         requires std::ranges::input_range<Ids> && std::integral<std::ranges::range_value_t<Ids>>
     void remove(const Ids& ids) {
-        (void)ids_.removal_slots(ids, "knn_index::remove");  // checks every id first
-        for (const auto raw : ids) erase_slot(ids_.slot("knn_index::remove", static_cast<neighbor_id>(raw)));
+        std::vector<neighbor_id> list;  // the range may be single-pass
+        for (const auto raw : ids) list.push_back(static_cast<neighbor_id>(raw));
+        (void)ids_.removal_slots(list, "knn_index::remove");  // checks every id first
+        for (const neighbor_id id : list) erase_slot(ids_.slot("knn_index::remove", id));
     }
 
     /// The k best rows for each query (see the header comment for how, and common.hpp for the
@@ -305,12 +307,31 @@ private:
     template <class Rows>
     void append_all(const Rows& v, const std::vector<neighbor_id>& new_ids) {
         if (new_ids.empty()) return;
+        if (aliases_storage(v)) {  // growing the storage would free the rows being read
+            dense_matrix<T> copy(v.rows(), v.cols());
+            for (std::size_t i = 0; i < v.rows(); ++i) std::copy(v.row(i).begin(), v.row(i).end(), copy.row(i).begin());
+            append_all(copy.view(), new_ids);
+            return;
+        }
         ids_.reserve(new_ids.size());
         if constexpr (expanded) {
             norms_.reserve(norms_.size() + new_ids.size());
             scan_w_.reserve(scan_w_.size() + new_ids.size());
         }
         for (std::size_t i = 0; i < new_ids.size(); ++i) append(v.row(i), new_ids[i]);
+    }
+
+    // Whether any of the rows lies in this index's own storage (index.add(index.rows())).
+    template <class Rows>
+    [[nodiscard]] bool aliases_storage(const Rows& v) const noexcept {
+        if (rows_.rows() == 0) return false;
+        const T* begin = rows_.data();
+        const T* end = rows_.data() + rows_.rows() * rows_.stride();
+        for (std::size_t i = 0; i < v.rows(); ++i) {
+            const T* p = v.row(i).data();
+            if (std::less_equal<const T*>()(begin, p) && std::less<const T*>()(p, end)) return true;
+        }
+        return false;
     }
 
     void append(std::span<const T> values, neighbor_id id) {
@@ -359,7 +380,7 @@ private:
         if constexpr (expanded) {
             // Packing a block of rows costs about what one query costs against it, so a few
             // queries are cheaper row by row (and exact without re-ranking).
-            if (q.rows() >= expanded_min_queries) {
+            if (q.rows() >= expanded_min_queries && expanded_in_range(q)) {
                 expanded_search(q, k, filter, options, out);
                 return out;
             }
@@ -426,6 +447,20 @@ private:
         }
     }
 
+    // Whether ||q||^2 + ||x||^2 + 2 |q.x| stays far from overflow for every query and row, so
+    // that the expanded form is finite (overflowing sums would be inf or NaN, which cannot be
+    // ranked; such batches go row by row).
+    template <class Rows>
+    [[nodiscard]] bool expanded_in_range(const Rows& q) const {
+        double largest = 0;
+        for (std::size_t i = 0; i < q.rows(); ++i) {
+            const auto r = q.row(i);
+            largest = std::max(largest, static_cast<double>(simd::dot(r.data(), r.data(), r.size())));
+        }
+        const double s = std::sqrt(largest) + std::sqrt(max_norm_);
+        return std::isfinite(s) && s * s < static_cast<double>(std::numeric_limits<T>::max()) / 8;
+    }
+
     // Expanded path: each block of rows is packed once for the micro-kernel, then blocks of
     // queries (in parallel) take their dot products with it and keep k + extra candidates by
     // the expanded value; finally each query re-ranks its candidates with the metric itself and
@@ -486,19 +521,23 @@ private:
                     const T* qp = queries.row(i).data();
                     const auto found = cand[i].take_sorted();
                     exact.clear();
-                    for (const auto& [value, id] : found) exact.push(exact_value(qp, ids_.slot("knn_index::search", id)), id);
+                    // Ranked by the value reported (for euclidean the square root, which can make
+                    // two different squares equal: then the smaller id must win).
+                    for (const auto& [value, id] : found) {
+                        exact.push(reported(exact_value(qp, ids_.slot("knn_index::search", id))), id);
+                    }
                     auto best = exact.take_sorted();
                     // A heap that never filled holds every row the filter kept: nothing to prove.
                     if (found.size() == keep && !proven(found, best, k, static_cast<double>(qnorm[i]))) {
                         exact = detail::top_k<T>(k, similarity);
                         for (std::size_t s = 0; s < n; ++s) {
-                            if (detail::keeps(filter, i, ids_[s])) exact.push(exact_value(qp, s), ids_[s]);
+                            if (detail::keeps(filter, i, ids_[s])) exact.push(reported(exact_value(qp, s)), ids_[s]);
                         }
                         best = exact.take_sorted();
                     }
                     std::vector<std::pair<distance_type, neighbor_id>> row;
                     row.reserve(best.size());
-                    for (const auto& [v, id] : best) row.emplace_back(reported(v), id);
+                    for (const auto& [v, id] : best) row.emplace_back(v, id);
                     detail::store_row(out, i, row, similarity);
                 }
             },
@@ -531,12 +570,21 @@ private:
     // Whether the candidates provably contain the true top k: every row outside them has an
     // expanded value no better than the worst candidate's, hence a true value no better than
     // that minus the error bound, which must still rank after the k-th true value.
+    // `best` holds reported values; for euclidean the comparison runs on squares, against the
+    // smallest square whose root could not round to the k-th value (u^2, u the next
+    // representable value above it), so that no row outside can even tie with it.
     [[nodiscard]] bool proven(const std::vector<std::pair<T, neighbor_id>>& found,
                               const std::vector<std::pair<T, neighbor_id>>& best, std::size_t k, double qnorm) const {
         if (best.size() < k) return false;
         const double worst_candidate = static_cast<double>(found.back().first);
-        const double kth = static_cast<double>(best[k - 1].first);
+        double kth = static_cast<double>(best[k - 1].first);
+        if constexpr (std::is_same_v<Metric, euclidean>) {
+            const double u = static_cast<double>(std::nextafter(best[k - 1].first, std::numeric_limits<T>::infinity()));
+            kth = u * u * (1 + 4 * std::numeric_limits<double>::epsilon());
+        }
         const double e = detail::expanded_error<T, Metric>(qnorm, max_norm_, dim_);
+        if (!std::isfinite(worst_candidate) || !std::isfinite(kth) || !std::isfinite(e)) return false;
+        if constexpr (std::is_same_v<Metric, euclidean>) return worst_candidate - e >= kth;
         return similarity ? worst_candidate + e < kth : worst_candidate - e > kth;
     }
 
