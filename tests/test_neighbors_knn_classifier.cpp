@@ -644,6 +644,7 @@ struct payload {
     std::uint8_t weights = 0;
     std::int32_t threads = 0;
     std::uint64_t block = 0;
+    std::uint8_t algorithm = 0;
     tessera::dense_matrix<float> rows{{0, 1}, {2, 3}, {4, 5}};
     std::vector<std::uint32_t> targets{0, 1, 0};
     bool extra = false;
@@ -658,6 +659,7 @@ struct payload {
         w.write(weights);
         w.write(threads);
         w.write(block);
+        w.write(algorithm);
         w.write_matrix(rows.view());
         w.write_span(std::span<const std::uint32_t>(targets));
         if (extra) w.write<std::uint8_t>(0);
@@ -687,6 +689,9 @@ TEST_CASE("knn_classifier: archives with a valid checksum but inconsistent conte
     p = {};
     p.threads = -1;
     refused(p, "n_threads");
+    p = {};
+    p.algorithm = 3;
+    refused(p, "unknown algorithm 3");
     p = {};
     p.rows = tessera::dense_matrix<float>(0, 2);
     p.targets.clear();
@@ -728,6 +733,7 @@ TEST_CASE("knn_regressor: archives with inconsistent targets") {
         w.write<std::uint8_t>(1);
         w.write<std::int32_t>(0);
         w.write<std::uint64_t>(0);
+        w.write<std::uint8_t>(0);
         const tessera::dense_matrix<float> rows{{0, 1}, {2, 3}};
         w.write_matrix(rows.view());
         w.write_span(std::span<const double>(targets));
@@ -926,4 +932,45 @@ TEST_CASE("data: Fashion-MNIST k = 5, Manhattan, 1/distance votes equal an exact
         CAPTURE(i);
         CHECK(predicted[i] == std::max_element(totals.begin(), totals.end()) - totals.begin());
     }
+}
+
+TEST_CASE("knn_classifier: brute force and the kd-tree give the same predictions; automatic picks by width") {
+    tessera::random_engine rng(77);
+    for (const std::size_t d : {3u, 12u}) {
+        CAPTURE(d);
+        tessera::dense_matrix<float> x(400, d), q(60, d);
+        std::vector<int> y(400);
+        for (std::size_t i = 0; i < x.rows(); ++i) {
+            for (auto& v : x.row(i)) v = static_cast<float>(rng.between(0, 4));  // many ties
+            y[i] = static_cast<int>(rng.below(3));
+        }
+        for (std::size_t i = 0; i < q.rows(); ++i)
+            for (auto& v : q.row(i)) v = static_cast<float>(rng.between(0, 4));
+        std::vector<std::vector<int>> predictions;
+        for (const auto algorithm : {tessera::knn_algorithm::brute, tessera::knn_algorithm::kd_tree,
+                                     tessera::knn_algorithm::automatic}) {
+            tessera::knn_classifier<int> clf({.k = 7, .weights = tessera::knn_weights::distance, .algorithm = algorithm});
+            clf.fit(x, y);
+            if (algorithm == tessera::knn_algorithm::automatic) {
+                CHECK(clf.algorithm_in_use() == (d <= tessera::knn_kd_tree_max_features ? tessera::knn_algorithm::kd_tree
+                                                                                        : tessera::knn_algorithm::brute));
+            } else {
+                CHECK(clf.algorithm_in_use() == algorithm);
+            }
+            predictions.push_back(clf.predict(q));
+            // Saved and loaded, the model answers the same (rows are saved in training order).
+            tessera::archive_writer w(decltype(clf)::header());
+            clf.write_to(w);
+            const auto bytes = w.bytes();
+            tessera::archive_reader r(std::span<const std::byte>(bytes), decltype(clf)::header());
+            CHECK(decltype(clf)::read_from(r).predict(q) == predictions.back());
+        }
+        CHECK(predictions[0] == predictions[1]);
+        CHECK(predictions[0] == predictions[2]);
+    }
+    tessera::knn_classifier<int, float, tessera::cosine_distance> cosine({.algorithm = tessera::knn_algorithm::kd_tree});
+    const std::vector<std::vector<float>> x{{1, 0}, {0, 1}, {1, 1}, {2, 1}, {1, 2}};
+    const std::vector<int> y{0, 1, 0, 1, 0};
+    CHECK_THROWS_WITH_AS(cosine.fit(x, y), doctest::Contains("argument 'options.algorithm': is kd_tree"),
+                         tessera::invalid_argument);
 }

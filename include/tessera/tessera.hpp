@@ -1,6 +1,6 @@
-// tessera/tessera.hpp - everything in tessera's core, distance kernels and io (optional
-// integrations such as tessera/integrations/eigen.hpp are separate). Prefer the individual
-// headers in code that cares about compile time: each one stands on its own.
+// tessera/tessera.hpp - everything in tessera's core, distance kernels, nearest neighbours and
+// io (optional integrations such as tessera/integrations/eigen.hpp are separate). Prefer the
+// individual headers in code that cares about compile time: each one stands on its own.
 #pragma once
 
 #include "tessera/version.hpp"
@@ -18,8 +18,14 @@
 #include "tessera/core/random.hpp"
 
 #include "tessera/distance/metrics.hpp"
+#include "tessera/distance/pairwise.hpp"
 #include "tessera/simd/cpu.hpp"
 #include "tessera/simd/kernels.hpp"
+#include "tessera/simd/select.hpp"
+#include "tessera/neighbors/common.hpp"
+#include "tessera/neighbors/kd_tree.hpp"
+#include "tessera/neighbors/knn_classifier.hpp"
+#include "tessera/neighbors/knn_index.hpp"
 
 #include "tessera/io/byte_source.hpp"
 #include "tessera/io/csv.hpp"

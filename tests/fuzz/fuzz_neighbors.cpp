@@ -1,9 +1,10 @@
 // libFuzzer target: loading nearest-neighbour models from arbitrary bytes.
 //
-// The first input byte picks the model (index or classifier, element type, metric), the rest is
-// read as its archive. format_error is the expected answer to bad input; any other exception,
-// crash, leak or sanitizer report is a bug. A model that loads is then searched once, so that a
-// payload which passes the checks but leaves the model inconsistent is caught too.
+// The first input byte picks the model (an index or a classifier, its element type and
+// metric), the rest is read as its archive. format_error is the expected answer to bad input;
+// any other exception, crash, leak or sanitizer report is a bug. A model that loads is then
+// searched once, so that a payload which passes the checks but leaves the model inconsistent
+// is caught too.
 //
 // Checksum mismatches are tolerated in this build (see archive_reader), otherwise nearly every
 // mutated input would stop at the CRC check.
@@ -11,6 +12,7 @@
 #define FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION 1
 #endif
 #include <tessera/core/archive.hpp>
+#include <tessera/neighbors/kd_tree.hpp>
 #include <tessera/neighbors/knn_classifier.hpp>
 #include <tessera/neighbors/knn_index.hpp>
 
@@ -53,11 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data + 1), size - 1);
     try {
-        switch (data[0] % 4) {
+        switch (data[0] % 5) {
             case 0: load_index<tessera::knn_index<float>>(bytes); break;
             case 1: load_index<tessera::knn_index<std::uint8_t, tessera::manhattan>>(bytes); break;
             case 2: load_index<tessera::knn_index<double, tessera::cosine_distance>>(bytes); break;
-            default: load_classifier(bytes); break;
+            case 3: load_classifier(bytes); break;
+            default: load_index<tessera::kd_tree_index<float, tessera::euclidean>>(bytes); break;
         }
     } catch (const tessera::format_error&) {
         // the expected answer to a bad archive

@@ -130,10 +130,16 @@ public:
     }
 
     /// Replaces the slot order (a tree index keeps rows in leaf order): slot i holds order[i].
+    /// The next dense id rises above every id given, as append would raise it.
     void reorder(std::span<const neighbor_id> order) {
         ids_.assign(order.begin(), order.end());
         slot_of_.clear();
-        for (std::size_t s = 0; s < ids_.size(); ++s) slot_of_.emplace(ids_[s], s);
+        slot_of_.reserve(ids_.size());
+        for (std::size_t s = 0; s < ids_.size(); ++s) {
+            slot_of_.emplace(ids_[s], s);
+            const neighbor_id id = ids_[s];
+            if (id >= next_id_) next_id_ = id == std::numeric_limits<neighbor_id>::max() ? id : id + 1;
+        }
     }
 
     /// Writes next_id and the ids in slot order.
@@ -147,8 +153,9 @@ public:
     [[nodiscard]] static std::pair<neighbor_id, std::vector<neighbor_id>> read_from(archive_reader& r, std::string_view kind) {
         const auto next = r.read<std::int64_t>("next_id");
         auto ids = r.read_vector<neighbor_id>("ids");
+        if (next < 0) r.fail(std::string(kind) + ": next_id " + std::to_string(next) + " is negative");
         for (const neighbor_id id : ids) {
-            if (next < 0 || id >= next) {
+            if (id >= next) {
                 if (!(id == std::numeric_limits<neighbor_id>::max() && next == id)) {
                     r.fail(std::string(kind) + ": next_id " + std::to_string(next) + " is not above id " + std::to_string(id));
                 }

@@ -49,6 +49,7 @@
 #include "tessera/distance/pairwise.hpp"
 #include "tessera/neighbors/common.hpp"
 #include "tessera/neighbors/id_table.hpp"
+#include "tessera/neighbors/index_queries.hpp"
 #include "tessera/simd/select.hpp"
 
 namespace tessera {
@@ -97,7 +98,7 @@ template <class T, class M>
 /// query_type_t<T>: float for bfloat16 and half rows, T otherwise.
 template <class T, class Metric = sq_euclidean, class Allocator = std::allocator<T>>
     requires distance_metric<Metric, query_type_t<T>, T>
-class knn_index {
+class knn_index : public detail::index_queries<knn_index<T, Metric, Allocator>, T, Metric, Allocator> {
 public:
     using value_type = T;
     using query_type = query_type_t<T>;
@@ -173,115 +174,15 @@ public:
         for (const neighbor_id id : list) erase_slot(ids_.slot("knn_index::remove", id));
     }
 
-    /// The k best rows for each query (see the header comment for how, and common.hpp for the
-    /// order). `filter`, if given, is called as filter(query_index, id) or filter(id) and
-    /// excludes the rows it rejects; rows it leaves fewer than k give no_neighbor slots.
-    /// Throws invalid_argument (k = 0, k > size(), empty index, NaN or Inf in the queries) or
-    /// dimension_mismatch (query width). O(queries * size() * dim).
-    template <dense_input Q, neighbor_filter F = no_filter>
-        requires std::is_same_v<dense_value_t<Q>, query_type>
-    [[nodiscard]] knn_result<distance_type> search(const Q& queries, std::size_t k, const F& filter = F(),
-                                                   const parallel_options& options = {}) const {
-        const auto q = as_rows(queries, "knn_index::search", "queries");
-        check_queries(q, "knn_index::search");
-        detail::require_k(k, size(), "knn_index::search");
-        detail::check_parallel_options(options, "knn_index::search");
-        return search_rows(q, k, filter, options);
-    }
-
-    /// search() for one query; returns (id, distance) pairs best first.
-    template <neighbor_filter F = no_filter>
-    [[nodiscard]] std::vector<std::pair<neighbor_id, distance_type>> search_one(std::span<const query_type> query,
-                                                                                 std::size_t k, const F& filter = F()) const {
-        const matrix_view<const query_type> q(query.data(), 1, query.size());
-        const auto r = search(q, k, filter, parallel_options{1, 0});
-        std::vector<std::pair<neighbor_id, distance_type>> out;
-        for (std::size_t j = 0; j < k && r.ids(0, j) != no_neighbor; ++j) out.emplace_back(r.ids(0, j), r.distances(0, j));
-        return out;
-    }
-
-    /// Every row within `radius` of each query: distance <= radius, or, for a similarity metric,
-    /// value >= radius. Best first, ties to the smaller id. Same errors as search (except k).
-    template <dense_input Q, neighbor_filter F = no_filter>
-        requires std::is_same_v<dense_value_t<Q>, query_type>
-    [[nodiscard]] radius_result<distance_type> radius_search(const Q& queries, distance_type radius, const F& filter = F(),
-                                                             const parallel_options& options = {}) const {
-        const auto q = as_rows(queries, "knn_index::radius_search", "queries");
-        check_queries(q, "knn_index::radius_search");
-        detail::require_nonempty_index(size(), "knn_index::radius_search");
-        detail::check_parallel_options(options, "knn_index::radius_search");
-        if (!detail::finite_value(radius)) detail::throw_argument("knn_index::radius_search", "radius", "is not finite");
-        return radius_rows(q, radius, filter, options);
-    }
-
-    /// The k nearest other rows of every stored row (a row is never its own neighbour), in
-    /// storage order: row i of the result belongs to ids()[i]. Throws invalid_argument unless
-    /// 1 <= k < size().
-    [[nodiscard]] knn_result<distance_type> knn_graph(std::size_t k, const parallel_options& options = {}) const
-        requires std::is_same_v<query_type, T>
-    {
-        detail::require_nonempty_index(size(), "knn_index::knn_graph");
-        if (size() < 2) detail::throw_argument("knn_index::knn_graph", "index", "needs at least 2 rows");
-        detail::require_k(k, size() - 1, "knn_index::knn_graph");
-        detail::check_parallel_options(options, "knn_index::knn_graph");
-        const auto not_self = [this](std::size_t query, neighbor_id id) { return ids_[query] != id; };
-        return search_rows(rows_.view(), k, not_self, options);
-    }
-
-    // ---- persistence -----------------------------------------------------------------------
+    // ---- persistence: write_to, read_from, save, load, header (index_queries.hpp) ------------
 
     static constexpr const char* archive_kind = "knn_index";
-    static constexpr std::uint32_t schema_version = 1;
-
-    /// Writes the index (metric name, rows, ids) to an archive.
-    void write_to(archive_writer& w) const {
-        w.write_string(metric_name());
-        w.write<std::uint64_t>(dim_);
-        ids_.write_to(w);
-        w.write_matrix(rows_.view());
-    }
-
-    /// Reads an index written by write_to. Throws format_error for a corrupt payload (a metric of
-    /// another name, ids that repeat or are negative, rows of the wrong shape or not finite).
-    [[nodiscard]] static knn_index read_from(archive_reader& r, Metric metric = Metric(), const Allocator& alloc = Allocator()) {
-        const std::string name = r.read_string("metric");
-        if (name != metric_name()) r.fail("knn_index: saved with metric '" + name + "', loading as '" + metric_name() + "'");
-        const auto dim = r.read<std::uint64_t>("dim");
-        const auto [next, ids] = detail::id_table<Allocator>::read_from(r, "knn_index");
-        auto rows = r.read_matrix<T, Allocator>("rows", row_padding::aligned, alloc);
-        if (rows.rows() != ids.size()) r.fail("knn_index: " + std::to_string(ids.size()) + " ids for " + std::to_string(rows.rows()) + " rows");
-        if (!ids.empty() && rows.cols() != dim) r.fail("knn_index: rows have " + std::to_string(rows.cols()) + " columns, dim is " + std::to_string(dim));
-        knn_index index(static_cast<std::size_t>(dim), std::move(metric), alloc);
-        try {
-            if (!ids.empty()) index.add(rows.view(), ids);
-        } catch (const tessera::invalid_argument& e) {
-            r.fail(std::string("knn_index: ") + e.what());
-        }
-        index.ids_.set_next_id(next);
-        r.expect_end();
-        return index;
-    }
-
-    /// Saves to a file (the versioned, checksummed archive of core/archive.hpp).
-    void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
-    }
-
-    /// Loads a file written by save. Throws io_error (unreadable) or format_error (anything
-    /// else wrong: another kind, element type or metric, truncation, corruption).
-    [[nodiscard]] static knn_index load(const std::filesystem::path& path, Metric metric = Metric(),
-                                        const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, std::move(metric), alloc);
-    }
-
-    [[nodiscard]] static archive_header header() {
-        return archive_header{archive_kind, schema_version, archive_type<T>::tag, archive_type<neighbor_id>::tag};
-    }
 
 private:
+    friend class detail::index_queries<knn_index<T, Metric, Allocator>, T, Metric, Allocator>;
+
+    [[nodiscard]] const detail::id_table<Allocator>& id_table_ref() const noexcept { return ids_; }
+    void restore_next_id(neighbor_id next) noexcept { ids_.set_next_id(next); }
     using alloc_traits = std::allocator_traits<Allocator>;
     using norm_allocator = typename alloc_traits::template rebind_alloc<T>;
     static constexpr bool expanded = detail::expanded_search<T, Metric>;
@@ -297,11 +198,6 @@ private:
     template <class Rows>
     void check_rows(const Rows& v, const char* where, const char* arg) const {
         detail::check_index_rows(v, dim_, empty(), where, arg);
-    }
-
-    template <class Rows>
-    void check_queries(const Rows& q, const char* where) const {
-        detail::check_index_queries(q, size(), dim_, where);
     }
 
     template <class Rows>
