@@ -144,8 +144,8 @@ void zero_fill(matrix_view<T> out) {
 template <simd::kernel_float T>
 class packed_rows {
 public:
-    /// Packs all rows of y (O(rows * cols) time and memory).
-    void pack(matrix_view<const T> y) {
+    /// Packs all rows of y (O(rows * cols) time and memory), blocks of rows in parallel.
+    void pack(matrix_view<const T> y, const parallel_options& options = {1, 0}) {
         level_ = simd::active_level();
         rows_ = y.rows();
         cols_ = y.cols();
@@ -153,20 +153,26 @@ public:
         data_.assign(((rows_ + nr - 1) / nr) * nr * cols_, T(0));
 #if TESSERA_ARCH_X86
         if (nr > 1) {
-            T* dst = data_.data();
-            for (std::size_t jc = 0; jc < rows_; jc += pack_rows) {
-                const std::size_t ncur = std::min(pack_rows, rows_ - jc);
-                const std::size_t padded = (ncur + nr - 1) / nr * nr;
-                for (std::size_t pc = 0; pc < cols_; pc += pack_cols) {
-                    const std::size_t kcur = std::min(pack_cols, cols_ - pc);
-                    if (level_ == simd::level::avx512) {
-                        pack_block<2 * simd::detail::avx512_of<T>::lanes>(y, jc, ncur, pc, kcur, dst);
-                    } else {
-                        pack_block<2 * simd::detail::avx2_of<T>::lanes>(y, jc, ncur, pc, kcur, dst);
+            // Every block but the last holds pack_rows rows (a multiple of NR), so block b starts
+            // at b * pack_rows * cols whatever the others do.
+            parallel_for(
+                0, (rows_ + pack_rows - 1) / pack_rows,
+                [&](std::size_t b) {
+                    const std::size_t jc = b * pack_rows;
+                    const std::size_t ncur = std::min(pack_rows, rows_ - jc);
+                    const std::size_t padded = (ncur + nr - 1) / nr * nr;
+                    T* dst = data_.data() + jc * cols_;
+                    for (std::size_t pc = 0; pc < cols_; pc += pack_cols) {
+                        const std::size_t kcur = std::min(pack_cols, cols_ - pc);
+                        if (level_ == simd::level::avx512) {
+                            pack_block<2 * simd::detail::avx512_of<T>::lanes>(y, jc, ncur, pc, kcur, dst);
+                        } else {
+                            pack_block<2 * simd::detail::avx2_of<T>::lanes>(y, jc, ncur, pc, kcur, dst);
+                        }
+                        dst += padded * kcur;
                     }
-                    dst += padded * kcur;
-                }
-            }
+                },
+                parallel_options{options.n_threads, 1});
             return;
         }
 #endif

@@ -380,7 +380,7 @@ private:
         detail::packed_rows<T> packed;
         for (std::size_t r0 = 0; r0 < n; r0 += row_block) {
             const std::size_t r1 = std::min(n, r0 + row_block);
-            packed.pack(rows_.view().row_block(r0, r1 - r0));
+            packed.pack(rows_.view().row_block(r0, r1 - r0), per_block);
             parallel_for_blocks(
                 0, blocks,
                 [&](std::size_t b0, std::size_t b1) {
