@@ -151,6 +151,7 @@ public:
         cols_ = y.cols();
         const std::size_t nr = panel_width();
         data_.assign(((rows_ + nr - 1) / nr) * nr * cols_, T(0));
+        (void)options;  // only the panel layouts of the x86 levels are packed in parallel
 #if TESSERA_ARCH_X86
         if (nr > 1) {
             // Every block but the last holds pack_rows rows (a multiple of NR), so block b starts
