@@ -516,6 +516,17 @@ TEST_CASE("knn_classifier and knn_regressor: bad input is refused with clear err
     tessera::knn_classifier<int> zero({.k = 2, .weights = [](double) { return 0.0; }});
     zero.fit(x, y);
     CHECK_THROWS_WITH_AS((void)zero.predict(x), Contains("every neighbour of row 0 of X has weight 0"), tessera::invalid_argument);
+    // Finite rows whose distance overflows float: 1/inf weighs every neighbour 0.
+    {
+        const float big = std::numeric_limits<float>::max();
+        tessera::knn_classifier<int> far({.k = 2, .weights = knn_weights::distance});
+        far.fit(rows{{big, big}, {big, 0}}, std::vector<int>{1, 2});
+        CHECK_THROWS_WITH_AS((void)far.predict(rows{{-big, -big}}), Contains("argument 'X': the distance from row 0 of X to its nearest neighbour overflowed to inf"),
+                             tessera::invalid_argument);
+        tessera::knn_classifier<int> uniform({.k = 2});
+        uniform.fit(rows{{big, big}, {big, 0}}, std::vector<int>{1, 2});
+        CHECK(uniform.predict(rows{{-big, -big}}).size() == 1);
+    }
     // 1/d is no weight for a negative "distance".
     tessera::knn_classifier<int, float, tessera::negative_inner_product> neg({.k = 1, .weights = knn_weights::distance});
     neg.fit(x, y);

@@ -13,7 +13,8 @@
 //   distance  a neighbour counts 1/d, with d the metric's value as the index returns it
 //             (euclidean, the default, gives scikit-learn's weights; with sq_euclidean they
 //             would be 1/d^2). When neighbours lie at distance 0 (or so close that 1/d
-//             overflows), those count 1 and the others 0, as in scikit-learn;
+//             overflows), those count 1 and the others 0, as in scikit-learn. A query
+//             whose nearest distance overflows to inf has no weights: predict throws;
 //   function  a std::function<double(double)> from the metric's value to a weight, which must
 //             be finite and non-negative, and not 0 for all k neighbours of a query.
 //
@@ -213,14 +214,22 @@ public:
     }
 
     // The weights of query i's neighbours, scaled so that their sum is finite. Throws
-    // invalid_argument for a negative distance under distance weighting, and for weights that
-    // are negative, not finite, or all zero.
+    // invalid_argument for a negative or overflowed distance under distance weighting, and for
+    // weights that are negative, not finite, or all zero.
     void weights(const knn_result<distance_type>& r, std::size_t i, std::span<double> w, const char* where) const {
         const auto d = r.distances.row(i);
         if (const auto* mode = std::get_if<knn_weights>(&options_.weights)) {
             if (*mode == knn_weights::uniform) {
                 std::fill(w.begin(), w.end(), 1.0);
                 return;
+            }
+            // Finite rows can still be so far apart that the distance overflows the distance
+            // type; 1/inf would then weigh every neighbour 0, so say what actually happened.
+            if (!w.empty() && std::isinf(static_cast<double>(d[0]))) {
+                throw_argument(where, "X",
+                               "the distance from row " + std::to_string(i) +
+                                   " of X to its nearest neighbour overflowed to inf, so knn_weights::distance "
+                                   "defines no weights: rescale the data or use knn_weights::uniform");
             }
             bool exact = false;
             for (std::size_t j = 0; j < w.size(); ++j) {
