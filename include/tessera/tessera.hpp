@@ -32,3 +32,6 @@
 #include "tessera/io/idx.hpp"
 #include "tessera/io/labeled_text.hpp"
 #include "tessera/io/ratings.hpp"
+
+#include "tessera/metrics/classification.hpp"
+#include "tessera/model_selection/split.hpp"
