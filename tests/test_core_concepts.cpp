@@ -2,12 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <tessera/core/concepts.hpp>
+#include <tessera/core/csr_matrix.hpp>
 #include <tessera/core/dense_matrix.hpp>
 #include <tessera/core/half.hpp>
 #include <tessera/core/labels.hpp>
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <limits>
 #include <list>
@@ -36,6 +38,9 @@ static_assert(tessera::dense_input<tessera::matrix_view<const double>>);
 static_assert(tessera::dense_input<tessera::dense_matrix<float>>);
 static_assert(tessera::dense_input<tessera::dense_matrix<double, std::pmr::polymorphic_allocator<double>>>);
 static_assert(tessera::dense_input<user_matrix>);
+// A sparse matrix has a view() too, but not a dense one: asking must answer false, not fail to compile.
+static_assert(!tessera::dense_input<tessera::csr_matrix<float>>);
+static_assert(!tessera::matrix_like<tessera::csr_matrix<double, std::int64_t>>);
 static_assert(tessera::dense_input<std::vector<std::vector<float>>>);
 static_assert(tessera::dense_input<std::vector<std::array<double, 4>>>);
 static_assert(tessera::dense_input<std::deque<std::vector<int>>>);          // random access outer range

@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include "data_test_support.hpp"
+
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -23,36 +25,9 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The data directory, or nullopt after a MESSAGE saying what is skipped.
-std::optional<fs::path> data_dir(const char* what) {
-    const char* dir = std::getenv("TESSERA_DATA_DIR");
-    if (dir == nullptr || *dir == '\0') {
-        MESSAGE("TESSERA_DATA_DIR is unset: skipping the " << std::string(what));
-        return std::nullopt;
-    }
-    return fs::path(dir);
-}
-
-// Whether a .gz data set can be read by this build; MESSAGE otherwise.
-bool gzip_available([[maybe_unused]] const char* what) {
-#if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
-    return true;
-#else
-    MESSAGE("built without zlib (link tessera::zlib): skipping the " << std::string(what));
-    return false;
-#endif
-}
-
-// The file, which must exist once TESSERA_DATA_DIR is set (a missing file is a failure, not a skip).
-fs::path need(const fs::path& file) {
-    INFO("data file: " << file.string());
-    REQUIRE(fs::exists(file));
-    return file;
-}
-
-}  // namespace
+using tessera_test::data_dir;
+using tessera_test::gzip_available;
+using tessera_test::need;
 
 TEST_CASE("data: Fashion-MNIST train and test, shapes and class counts") {
     const auto dir = data_dir("Fashion-MNIST row-count check");

@@ -7,6 +7,8 @@
 // fashion-mnist-ann/, and an integer reference for Manhattan distance with 1/d weights).
 #include <doctest/doctest.h>
 
+#include "memory_test_support.hpp"
+
 #include <tessera/core/archive.hpp>
 #include <tessera/core/dense_matrix.hpp>
 #include <tessera/core/random.hpp>
@@ -760,22 +762,7 @@ TEST_CASE("knn_regressor: archives with inconsistent targets") {
 // ---------------------------------------------------------------------------------------------
 // Allocators
 
-namespace {
-class counting_resource : public std::pmr::memory_resource {
-public:
-    std::size_t bytes = 0;
-
-private:
-    void* do_allocate(std::size_t n, std::size_t align) override {
-        bytes += n;
-        return std::pmr::new_delete_resource()->allocate(n, align);
-    }
-    void do_deallocate(void* p, std::size_t n, std::size_t align) override {
-        std::pmr::new_delete_resource()->deallocate(p, n, align);
-    }
-    [[nodiscard]] bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
-};
-}  // namespace
+using tessera_test::counting_resource;
 
 TEST_CASE("knn_classifier: the model's memory comes from its allocator") {
     using alloc = std::pmr::polymorphic_allocator<float>;

@@ -72,9 +72,11 @@ struct matrix_like_value<matrix_view<T>> {
     using type = std::remove_cv_t<T>;
 };
 
-// Types with a const view(): dense_matrix and user containers that follow the same convention.
+// Types with a const view() returning a view with an element_type: dense_matrix and user
+// containers that follow the same convention (csr_matrix's view() is sparse and does not match).
 template <class X>
-    requires requires(const X& x) { x.view(); } && (!requires { typename X::element_type; })
+    requires requires(const X& x) { typename decltype(x.view())::element_type; } &&
+             (!requires { typename X::element_type; })
 struct matrix_like_value<X> {
     using type = std::remove_cv_t<typename decltype(std::declval<const X&>().view())::element_type>;
 };

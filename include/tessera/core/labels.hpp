@@ -59,6 +59,21 @@ template <class L>
 }
 
 // Strict weak order used for the class list: numeric for integers and enums, byte-wise for text.
+// A label type's name in archives ("string", "bool", "i32", "u8", "enum i32", ...), so that a
+// model is never read back with another label type.
+template <class L>
+[[nodiscard]] std::string label_type_name() {
+    if constexpr (string_like_label<L>) {
+        return "string";
+    } else if constexpr (std::same_as<L, bool>) {
+        return "bool";
+    } else if constexpr (std::is_enum_v<L>) {
+        return "enum " + label_type_name<std::underlying_type_t<L>>();
+    } else {
+        return (std::is_signed_v<L> ? "i" : "u") + std::to_string(8 * sizeof(L));
+    }
+}
+
 struct label_less {
     template <class A, class B>
     [[nodiscard]] bool operator()(const A& a, const B& b) const {
@@ -195,6 +210,25 @@ public:
                 w.write(c);
             }
         }
+    }
+
+    /// Appends the label type's name and then the class list (write_to), for models: their
+    /// read_from refuses an archive written with another label type.
+    void write_typed_to(archive_writer& w) const {
+        w.write_string(detail::label_type_name<label_type>());
+        write_to(w);
+    }
+
+    /// Reads what write_typed_to wrote. Throws format_error, naming `where`, when the archive
+    /// holds another label type, and as read_from otherwise.
+    [[nodiscard]] static label_encoder read_typed_from(archive_reader& r, std::string_view where,
+                                                       const Allocator& alloc = Allocator()) {
+        const std::string saved = r.read_string("label_type");
+        const std::string expected = detail::label_type_name<label_type>();
+        if (saved != expected) {
+            r.fail(std::string(where) + ": saved with labels of type '" + saved + "', loading as '" + expected + "'");
+        }
+        return read_from(r, alloc);
     }
 
     /// Reads a class list written by write_to; a list that is empty or not strictly sorted is a

@@ -363,20 +363,6 @@ private:
     index_type index_;
 };
 
-// A label type's name in an archive, so that a model is never read with another label type.
-template <class L>
-[[nodiscard]] std::string archive_label_name() {
-    if constexpr (string_like_label<L>) {
-        return "string";
-    } else if constexpr (std::same_as<L, bool>) {
-        return "bool";
-    } else if constexpr (std::is_enum_v<L>) {
-        return "enum " + archive_label_name<std::underlying_type_t<L>>();
-    } else {
-        return (std::is_signed_v<L> ? "i" : "u") + std::to_string(8 * sizeof(L));
-    }
-}
-
 template <class R>
 concept numeric_range = std::ranges::input_range<R> && numeric<std::remove_cv_t<std::ranges::range_value_t<R>>>;
 
@@ -521,8 +507,7 @@ public:
     void write_to(archive_writer& w) const {
         constexpr const char* where = "knn_classifier::write_to";
         core_.require_saveable(where);
-        w.write_string(detail::archive_label_name<label_type>());
-        encoder_.write_to(w);
+        encoder_.write_typed_to(w);
         core_.write_to(w, where);
         w.write_span(std::span<const class_index>(targets_));
     }
@@ -533,13 +518,8 @@ public:
     [[nodiscard]] static knn_classifier read_from(archive_reader& r, Metric metric = Metric(),
                                                   const Allocator& alloc = Allocator()) {
         constexpr const char* where = "knn_classifier::read_from";
-        const std::string labels = r.read_string("label_type");
-        if (labels != detail::archive_label_name<label_type>()) {
-            r.fail(std::string(where) + ": saved with labels of type '" + labels + "', loading as '" +
-                   detail::archive_label_name<label_type>() + "'");
-        }
         knn_classifier model(options{}, metric, alloc);
-        model.encoder_ = encoder_type::read_from(r, label_allocator(alloc));
+        model.encoder_ = encoder_type::read_typed_from(r, where, label_allocator(alloc));
         model.core_ = core_type::read_from(r, std::move(metric), alloc, where);
         model.targets_ = r.read_vector<class_index, class_allocator>("targets", class_allocator(alloc));
         r.expect_end();
