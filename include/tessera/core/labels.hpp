@@ -105,15 +105,34 @@ public:
     label_encoder() = default;
     explicit label_encoder(const Allocator& alloc) : classes_(alloc) {}
 
-    /// Learns the sorted set of distinct labels in `labels`.
+    /// Learns the sorted set of distinct labels in `labels`. O(n log k) for k classes while k is
+    /// small (each label is looked up in the sorted classes found so far), O(n log n) beyond.
     template <label_range R>
     void fit(const R& labels) {
-        std::vector<label_type, Allocator> all(classes_.get_allocator());
-        for (auto&& l : labels) all.push_back(label_type(l));
-        if (all.empty()) detail::throw_argument("label_encoder::fit", "labels", "is empty");
-        std::sort(all.begin(), all.end(), detail::label_less{});
-        all.erase(std::unique(all.begin(), all.end()), all.end());
-        classes_ = std::move(all);
+        // Classification has few classes and many rows: keep the distinct labels sorted and
+        // look each label up. Past small_set distinct labels, collect the rest and sort once.
+        constexpr std::size_t small_set = 256;
+        std::vector<label_type, Allocator> found(classes_.get_allocator());
+        std::vector<label_type, Allocator> rest(classes_.get_allocator());
+        bool any = false;
+        for (auto&& element : labels) {
+            const std::ranges::range_value_t<R>& l = element;  // binds proxies to a temporary
+            any = true;
+            if (!rest.empty() || found.size() >= small_set) {
+                rest.push_back(label_type(l));
+                continue;
+            }
+            const auto it = std::lower_bound(found.begin(), found.end(), l, detail::label_less{});
+            if (it == found.end() || detail::label_less{}(l, *it)) found.insert(it, label_type(l));
+        }
+        if (!any) detail::throw_argument("label_encoder::fit", "labels", "is empty");
+        if (!rest.empty()) {
+            rest.insert(rest.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+            std::sort(rest.begin(), rest.end(), detail::label_less{});
+            rest.erase(std::unique(rest.begin(), rest.end()), rest.end());
+            found = std::move(rest);
+        }
+        classes_ = std::move(found);
     }
 
     /// An encoder for exactly the declared classes (for online learning, where later batches
