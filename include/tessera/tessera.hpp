@@ -27,11 +27,24 @@
 #include "tessera/neighbors/knn_classifier.hpp"
 #include "tessera/neighbors/knn_index.hpp"
 
+#include "tessera/naive_bayes/bernoulli_nb.hpp"
+#include "tessera/naive_bayes/common.hpp"
+#include "tessera/naive_bayes/complement_nb.hpp"
+#include "tessera/naive_bayes/discrete_nb.hpp"
+#include "tessera/naive_bayes/gaussian_nb.hpp"
+#include "tessera/naive_bayes/multinomial_nb.hpp"
+
 #include "tessera/io/byte_source.hpp"
 #include "tessera/io/csv.hpp"
 #include "tessera/io/idx.hpp"
 #include "tessera/io/labeled_text.hpp"
 #include "tessera/io/ratings.hpp"
+
+#include "tessera/text/common.hpp"
+#include "tessera/text/count_vectorizer.hpp"
+#include "tessera/text/hashing_vectorizer.hpp"
+#include "tessera/text/tfidf.hpp"
+#include "tessera/text/tokenizer.hpp"
 
 #include "tessera/metrics/classification.hpp"
 #include "tessera/model_selection/split.hpp"
