@@ -16,6 +16,8 @@
 //   build/bench/benchmarks/bench_distance --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
 
+#include "machine_limits.hpp"
+
 #include <tessera/core/dense_matrix.hpp>
 #include <tessera/core/half.hpp>
 #include <tessera/core/random.hpp>
@@ -140,30 +142,10 @@ __attribute__((target("avx2"))) void BM_limit_l1_read(benchmark::State& state) {
 BENCHMARK(BM_limit_l1_read);
 #endif
 
-constexpr std::size_t stream_bytes = std::size_t{512} << 20;
+using tessera_bench::stream_bytes;
 
 #if TESSERA_ARCH_X86
-// A STREAM-like read of 512 MiB: four independent accumulators, so only memory limits it.
-__attribute__((target("avx2"))) void BM_limit_dram_read(benchmark::State& state) {
-    if (!simd::level_supported(simd::level::avx2)) {
-        state.SkipWithError("no AVX2");
-        return;
-    }
-    const std::vector<float> buf(stream_bytes / sizeof(float), 1.0f);
-    for (auto _ : state) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (std::size_t i = 0; i < buf.size(); i += 32) {
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(buf.data() + i));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(buf.data() + i + 8));
-            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(buf.data() + i + 16));
-            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(buf.data() + i + 24));
-        }
-        __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-        benchmark::DoNotOptimize(s);
-    }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream_bytes));
-}
-BENCHMARK(BM_limit_dram_read)->Unit(benchmark::kMillisecond);
+BENCHMARK(tessera_bench::stream_read)->Name("BM_limit_dram_read")->Unit(benchmark::kMillisecond);
 #endif
 
 // ---- tessera kernels --------------------------------------------------------------------------
