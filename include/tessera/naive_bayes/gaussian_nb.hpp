@@ -109,6 +109,43 @@ TESSERA_TARGET_AVX2 inline double gaussian_quadratic_avx2(const double* x, const
 }
 #endif
 
+// The two row updates of fit: m += w x, and sq += w (x - m)^2.
+template <class T>
+inline void gaussian_add_row(double* m, const T* x, double w, std::size_t n) noexcept {
+    for (std::size_t j = 0; j < n; ++j) m[j] += w * static_cast<double>(x[j]);  // 0 * NaN is NaN
+}
+template <class T>
+inline void gaussian_add_square(double* sq, const T* x, const double* m, double w, std::size_t n) noexcept {
+    for (std::size_t j = 0; j < n; ++j) {
+        const double d = static_cast<double>(x[j]) - m[j];
+        sq[j] += w * d * d;
+    }
+}
+
+#if TESSERA_ARCH_X86
+TESSERA_TARGET_AVX2 inline void gaussian_add_row_avx2(double* m, const double* x, double w, std::size_t n) noexcept {
+    using V = simd::detail::avx2_f64;
+    const V::vec wv = V::set1(w);
+    std::size_t j = 0;
+    for (; j + 4 <= n; j += 4) V::store(m + j, V::fma(wv, V::load(x + j), V::load(m + j)));
+    for (; j < n; ++j) m[j] += w * x[j];
+}
+TESSERA_TARGET_AVX2 inline void gaussian_add_square_avx2(double* sq, const double* x, const double* m, double w,
+                                                         std::size_t n) noexcept {
+    using V = simd::detail::avx2_f64;
+    const V::vec wv = V::set1(w);
+    std::size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const V::vec d = V::sub(V::load(x + j), V::load(m + j));
+        V::store(sq + j, V::fma(_mm256_mul_pd(wv, d), d, V::load(sq + j)));
+    }
+    for (; j < n; ++j) {
+        const double d = x[j] - m[j];
+        sq[j] += w * d * d;
+    }
+}
+#endif
+
 // Whether the AVX2 form may run (the CPU has it and no lower level is forced).
 [[nodiscard]] inline bool gaussian_use_avx2() noexcept {
     const auto l = simd::active_level();
@@ -345,6 +382,7 @@ private:
         std::vector<class_index> touched;
         std::vector<unsigned char> is_touched(k, 0);
         const bool weighted = !b.weights.empty();
+        [[maybe_unused]] const bool avx2 = detail::gaussian_use_avx2();
         for (std::size_t lo = 0; lo < in.rows(); lo += block) {
             const std::size_t hi = std::min(in.rows(), lo + block);
             for (std::size_t i = lo; i < hi; ++i) {
@@ -355,9 +393,17 @@ private:
                     touched.push_back(c);
                 }
                 w[c] += wi;
-                const auto x = in.row(i);
+                const T* x = in.row(i).data();
                 double* m = mean.row(c).data();
-                for (std::size_t j = 0; j < f; ++j) m[j] += wi * static_cast<double>(x[j]);  // 0 * NaN is NaN
+#if TESSERA_ARCH_X86
+                if constexpr (std::is_same_v<T, double>) {
+                    if (avx2) {
+                        detail::gaussian_add_row_avx2(m, x, wi, f);
+                        continue;
+                    }
+                }
+#endif
+                detail::gaussian_add_row(m, x, wi, f);
             }
             // No separate pass for NaN and Inf: any of them makes its class's sum non-finite.
             for (const class_index c : touched) {
@@ -377,13 +423,18 @@ private:
                 const double wi = weighted ? b.weights[i] : 1.0;
                 if (wi == 0) continue;
                 const std::size_t c = b.targets[i];
-                const auto x = in.row(i);
+                const T* x = in.row(i).data();
                 const double* m = mean.row(c).data();
                 double* sq = var.row(c).data();
-                for (std::size_t j = 0; j < f; ++j) {
-                    const double d = static_cast<double>(x[j]) - m[j];
-                    sq[j] += wi * d * d;
+#if TESSERA_ARCH_X86
+                if constexpr (std::is_same_v<T, double>) {
+                    if (avx2) {
+                        detail::gaussian_add_square_avx2(sq, x, m, wi, f);
+                        continue;
+                    }
                 }
+#endif
+                detail::gaussian_add_square(sq, x, m, wi, f);
             }
             for (const class_index c : touched) {
                 if (w[c] > 0) {
