@@ -73,9 +73,11 @@ struct nb_identity {
 // One CSR row's contribution to K joint log-likelihoods (o holds the bias on entry): for each
 // stored entry, map(value) times row idx of w (features x K, contiguous). Two interleaved sets
 // of sums halve the dependency chains; rows of w are prefetched a few entries ahead, since for
-// wide data they are far apart.
+// wide data they are far apart. Returns whether every value was finite (sum of value * 0, as
+// nb_all_valid), so that the row is read once.
 template <std::size_t K, class Map, class V, class I>
-inline void nb_sparse_row(const I* idx, const V* val, std::size_t n, const double* w, Map map, double* o) noexcept {
+inline bool nb_sparse_row(const I* idx, const V* val, std::size_t n, const double* w, Map map, double* o) noexcept {
+    double probe = 0;
     double a[K];
     double b[K];
     for (std::size_t c = 0; c < K; ++c) {
@@ -92,8 +94,11 @@ inline void nb_sparse_row(const I* idx, const V* val, std::size_t n, const doubl
 #endif
         const double* w0 = w + static_cast<std::size_t>(idx[e]) * K;
         const double* w1 = w + static_cast<std::size_t>(idx[e + 1]) * K;
-        const double v0 = map(static_cast<double>(val[e]));
-        const double v1 = map(static_cast<double>(val[e + 1]));
+        const double r0 = static_cast<double>(val[e]);
+        const double r1 = static_cast<double>(val[e + 1]);
+        probe += r0 * 0.0 + r1 * 0.0;
+        const double v0 = map(r0);
+        const double v1 = map(r1);
         for (std::size_t c = 0; c < K; ++c) {
             a[c] += v0 * w0[c];
             b[c] += v1 * w1[c];
@@ -101,24 +106,31 @@ inline void nb_sparse_row(const I* idx, const V* val, std::size_t n, const doubl
     }
     if (e < n) {
         const double* w0 = w + static_cast<std::size_t>(idx[e]) * K;
-        const double v0 = map(static_cast<double>(val[e]));
+        const double r0 = static_cast<double>(val[e]);
+        probe += r0 * 0.0;
+        const double v0 = map(r0);
         for (std::size_t c = 0; c < K; ++c) a[c] += v0 * w0[c];
     }
     for (std::size_t c = 0; c < K; ++c) o[c] = a[c] + b[c];
+    return probe == 0;
 }
 
 // The same for any number of classes k (the loop over classes is the inner one).
 template <class Map, class V, class I>
-inline void nb_sparse_row(const I* idx, const V* val, std::size_t n, const double* w, std::size_t k, Map map,
+inline bool nb_sparse_row(const I* idx, const V* val, std::size_t n, const double* w, std::size_t k, Map map,
                           double* o) noexcept {
+    double probe = 0;
     for (std::size_t e = 0; e < n; ++e) {
 #if defined(__GNUC__)
         if (e + nb_prefetch_distance < n) __builtin_prefetch(w + static_cast<std::size_t>(idx[e + nb_prefetch_distance]) * k);
 #endif
         const double* we = w + static_cast<std::size_t>(idx[e]) * k;
-        const double v = map(static_cast<double>(val[e]));
+        const double r = static_cast<double>(val[e]);
+        probe += r * 0.0;
+        const double v = map(r);
         for (std::size_t c = 0; c < k; ++c) o[c] += v * we[c];
     }
+    return probe == 0;
 }
 
 /// The shared implementation of the discrete naive Bayes models: see the header comment and
@@ -513,11 +525,14 @@ private:
     // the culprit runs only when it fails).
     template <class In>
     void jll_into(const In& in, std::size_t lo, std::size_t hi, double* out, std::size_t stride, const char* where) const {
-        if (!values_valid<false>(in, lo, hi)) name_bad_value(in, lo, hi, false, where);
-        Policy::with_map(options_, [&](auto map, bool) {
+        Policy::with_map(options_, [&](auto map, bool strict) {
             if constexpr (nb_is_sparse<In>) {
-                sparse_jll(in, lo, hi, out, stride, map);
+                // Finiteness is checked inside the loop (a CSR row is read once); values that must
+                // be 0 or 1 are checked before.
+                if (strict && !values_valid<false>(in, lo, hi)) name_bad_value(in, lo, hi, false, where);
+                sparse_jll(in, lo, hi, out, stride, map, where);
             } else {
+                if (!values_valid<false>(in, lo, hi)) name_bad_value(in, lo, hi, false, where);
                 dense_jll(in, lo, hi, out, stride, map);
             }
         });
@@ -526,7 +541,8 @@ private:
     // Sparse rows: the stored entries against the features x classes weights, with the number
     // of classes fixed at compile time for the common small counts.
     template <class In, class Map>
-    void sparse_jll(const In& in, std::size_t lo, std::size_t hi, double* out, std::size_t stride, Map map) const {
+    void sparse_jll(const In& in, std::size_t lo, std::size_t hi, double* out, std::size_t stride, Map map,
+                    const char* where) const {
         const std::size_t k = this->n_classes();
         const double* w = weights_.data();
         TESSERA_ASSERT(weights_.stride() == k);
@@ -535,11 +551,14 @@ private:
                 double* o = out + (i - lo) * stride;
                 std::copy(bias_.begin(), bias_.end(), o);
                 const auto row = in.row(i);
+                bool finite = false;
                 if constexpr (decltype(fixed)::value == 0) {
-                    nb_sparse_row(row.indices.data(), row.values.data(), row.size(), w, k, map, o);
+                    finite = nb_sparse_row(row.indices.data(), row.values.data(), row.size(), w, k, map, o);
                 } else {
-                    nb_sparse_row<decltype(fixed)::value>(row.indices.data(), row.values.data(), row.size(), w, map, o);
+                    finite = nb_sparse_row<decltype(fixed)::value>(row.indices.data(), row.values.data(), row.size(), w,
+                                                                   map, o);
                 }
+                if (!finite) name_bad_value(in, i, i + 1, false, where);
             }
         };
         switch (k) {
