@@ -220,12 +220,15 @@ inline void nb_log_normalize(double* row, std::size_t k) noexcept {
 // In-place: a row of joint log-likelihoods becomes probabilities, exp(jll - max) / sum, which
 // is exp of nb_log_normalize's result up to rounding at one exp per class instead of two.
 inline void nb_normalize_exp(double* row, std::size_t k) noexcept {
-    double top = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < k; ++c) top = std::max(top, row[c]);
-    if (!std::isfinite(top)) top = 0;
+    std::size_t best = 0;
+    for (std::size_t c = 1; c < k; ++c) {
+        if (row[c] > row[best]) best = c;
+    }
+    const double top = std::isfinite(row[best]) ? row[best] : 0.0;
     double sum = 0;
     for (std::size_t c = 0; c < k; ++c) {
-        row[c] = std::exp(row[c] - top);
+        // exp(0) of the largest entry is 1: with two classes that is half the exp calls.
+        row[c] = c == best && top == row[c] ? 1.0 : std::exp(row[c] - top);
         sum += row[c];
     }
     for (std::size_t c = 0; c < k; ++c) row[c] /= sum;
@@ -492,7 +495,9 @@ protected:
     [[nodiscard]] dense_matrix<double> table(const auto& x, const char* where, bool normalize, bool exponentiate) const {
         const auto in = queries(x, where);
         const std::size_t k = n_classes();
-        dense_matrix<double> out(in.rows(), k);
+        // Unpadded rows: with few classes, padding each row to 64 bytes would multiply the bytes
+        // written.
+        dense_matrix<double> out(in.rows(), k, row_padding::none);
         parallel_for_blocks(
             0, in.rows(),
             [&](std::size_t lo, std::size_t hi) {

@@ -375,7 +375,7 @@ private:
         // Blocks of rows small enough to stay in cache: each block's weighted means and
         // variances take two passes over it (as numpy's mean and var), then join the totals by
         // the same pairwise update as partial_fit. X is read from memory once.
-        const std::size_t block = std::max<std::size_t>(64, (std::size_t{1} << 18) / std::max<std::size_t>(1, f * sizeof(T)));
+        const std::size_t block = std::max<std::size_t>(64, (std::size_t{1} << 19) / std::max<std::size_t>(1, f * sizeof(T)));
         auto w = this->make_vector(k);
         auto mean = this->make_matrix(k, f);
         auto var = this->make_matrix(k, f);
