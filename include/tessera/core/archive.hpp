@@ -39,6 +39,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/crc32c.hpp"
@@ -606,5 +607,23 @@ private:
     std::vector<std::byte> payload_;
     std::size_t pos_ = 0;
 };
+
+/// Saves `model` to a file as one archive under Model::header(): the save(path) of every
+/// tessera model. Throws as model.write_to, and io_error when the file cannot be written.
+template <class Model>
+void save_archive(const Model& model, const std::filesystem::path& path) {
+    archive_writer w(Model::header());
+    model.write_to(w);
+    w.save(path);
+}
+
+/// Reads a file written by save_archive: Model::read_from(reader, args...), the load(path, ...)
+/// of every tessera model. Throws io_error (unreadable) or format_error (another kind or type,
+/// truncation, corruption, inconsistent contents).
+template <class Model, class... Args>
+[[nodiscard]] Model load_archive(const std::filesystem::path& path, Args&&... args) {
+    auto r = archive_reader::open(path, Model::header());
+    return Model::read_from(r, std::forward<Args>(args)...);
+}
 
 }  // namespace tessera

@@ -282,15 +282,12 @@ public:
     /// Saves to a file (the versioned, checksummed archive of core/archive.hpp). Throws as
     /// write_to, and io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save. Throws io_error (unreadable) or format_error.
     [[nodiscard]] static gaussian_nb load(const std::filesystem::path& path, const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, alloc);
+        return load_archive<gaussian_nb>(path, alloc);
     }
 
     [[nodiscard]] static archive_header header() {

@@ -138,17 +138,14 @@ public:
 
     /// Saves to a file (the versioned, checksummed archive of core/archive.hpp).
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save. Throws io_error (unreadable) or format_error (anything
     /// else wrong: another kind, element type or metric, truncation, corruption).
     [[nodiscard]] static Index load(const std::filesystem::path& path, Metric metric = Metric(),
                                     const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, std::move(metric), alloc);
+        return load_archive<Index>(path, std::move(metric), alloc);
     }
 
     [[nodiscard]] static archive_header header() {

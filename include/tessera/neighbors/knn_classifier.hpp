@@ -545,17 +545,14 @@ public:
     /// Saves to a file (the versioned, checksummed archive of core/archive.hpp). Throws as
     /// write_to, and io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save. Throws io_error (unreadable) or format_error (another kind,
     /// element type, metric or label type; truncation; corruption).
     [[nodiscard]] static knn_classifier load(const std::filesystem::path& path, Metric metric = Metric(),
                                              const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, std::move(metric), alloc);
+        return load_archive<knn_classifier>(path, std::move(metric), alloc);
     }
 
     [[nodiscard]] static archive_header header() {
@@ -741,16 +738,13 @@ public:
 
     /// Saves to a file; throws as write_to, and io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save; throws io_error (unreadable) or format_error.
     [[nodiscard]] static knn_regressor load(const std::filesystem::path& path, Metric metric = Metric(),
                                             const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, std::move(metric), alloc);
+        return load_archive<knn_regressor>(path, std::move(metric), alloc);
     }
 
     [[nodiscard]] static archive_header header() {

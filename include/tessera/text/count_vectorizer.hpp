@@ -322,16 +322,13 @@ public:
     /// Saves to a file (the versioned, checksummed archive of core/archive.hpp). Throws as
     /// write_to, and io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save. Throws io_error (unreadable) or format_error (another kind,
     /// value or index type; truncation; corruption; inconsistent contents).
     [[nodiscard]] static count_vectorizer load(const std::filesystem::path& path, const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, alloc);
+        return load_archive<count_vectorizer>(path, alloc);
     }
 
     /// The header of this vectorizer's archives: kind "count_vectorizer", T and Index tags.

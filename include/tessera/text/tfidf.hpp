@@ -223,15 +223,12 @@ public:
 
     /// Saves to a file; throws as write_to, and io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save; throws io_error (unreadable) or format_error.
     [[nodiscard]] static tfidf_transformer load(const std::filesystem::path& path, const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, alloc);
+        return load_archive<tfidf_transformer>(path, alloc);
     }
 
     /// The header of this transformer's archives: kind "tfidf_transformer", T and Index tags.
@@ -364,15 +361,12 @@ public:
 
     /// Saves to a file; throws as write_to, and io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const {
-        archive_writer w(header());
-        write_to(w);
-        w.save(path);
+        save_archive(*this, path);
     }
 
     /// Loads a file written by save; throws io_error (unreadable) or format_error.
     [[nodiscard]] static tfidf_vectorizer load(const std::filesystem::path& path, const Allocator& alloc = Allocator()) {
-        auto r = archive_reader::open(path, header());
-        return read_from(r, alloc);
+        return load_archive<tfidf_vectorizer>(path, alloc);
     }
 
     /// The header of this vectorizer's archives: kind "tfidf_vectorizer", T and Index tags.
