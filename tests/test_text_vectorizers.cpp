@@ -608,6 +608,53 @@ TEST_CASE("hashing_vectorizer: scikit-learn's HashingVectorizer, exactly") {
                {{{0, -2}, {1, 1}, {2, -1}, {3, 2}}});
 }
 
+TEST_CASE("hashing_vectorizer: save and load keep the options") {
+    const strings docs{"Free entry in 2 a wkly comp to win FA Cup", "Nah I don't think he goes to usf", ""};
+    const tessera::hashing_vectorizer<float> hv(
+        {.tokens = {.ngram_max = 2}, .bits = 12, .alternate_sign = false, .norm = norm_kind::l1, .binary = true});
+    const auto bytes = archive_bytes(hv);
+    const auto back = from_bytes<tessera::hashing_vectorizer<float>>(bytes);
+    CHECK(back.n_features() == 4096);
+    CHECK(back.options().tokens.ngram_max == 2);
+    CHECK(back.options().norm == norm_kind::l1);
+    CHECK(back.transform(docs) == hv.transform(docs));
+    check_corruption<tessera::hashing_vectorizer<float>>(bytes);
+
+    const fs::path file = temp_file("hashing");
+    hv.save(file);
+    CHECK(tessera::hashing_vectorizer<float>::load(file).transform(docs) == hv.transform(docs));
+    fs::remove(file);
+    // Another value type is another archive.
+    CHECK_THROWS_AS((void)from_bytes<tessera::hashing_vectorizer<double>>(bytes), tessera::format_error);
+
+    // Options that the constructor refuses are a corrupt archive.
+    for (const std::uint32_t bits : {0u, 31u}) {
+        tessera::archive_writer w(tessera::hashing_vectorizer<float>::header());
+        tessera::tokenizer().write_to(w);
+        w.write<std::uint32_t>(bits);
+        w.write<bool>(true);
+        w.write<std::uint8_t>(2);
+        w.write<bool>(false);
+        CHECK_THROWS_WITH_AS((void)from_bytes<tessera::hashing_vectorizer<float>>(w.bytes()), doctest::Contains("options.bits"),
+                             tessera::format_error);
+    }
+    {
+        tessera::archive_writer w(tessera::hashing_vectorizer<float>::header());
+        tessera::tokenizer().write_to(w);
+        w.write<std::uint32_t>(10);
+        w.write<bool>(true);
+        w.write<std::uint8_t>(7);
+        w.write<bool>(false);
+        CHECK_THROWS_WITH_AS((void)from_bytes<tessera::hashing_vectorizer<float>>(w.bytes()), doctest::Contains("unknown norm 7"),
+                             tessera::format_error);
+    }
+    // A user token rule cannot be saved.
+    const tessera::hashing_vectorizer<> custom(
+        {.tokens = {.custom = [](std::string_view d, const std::function<void(std::string_view)>& emit) { emit(d); }}});
+    tessera::archive_writer w(tessera::hashing_vectorizer<>::header());
+    CHECK_THROWS_AS(custom.write_to(w), tessera::invalid_argument);
+}
+
 TEST_CASE("hashing_vectorizer: a naive reference, options and errors") {
     const strings docs{"Had your mobile 11 months or more? U R entitled to Update", "Ok lar... Joking wif u oni...",
                        "had had HAD your your", "x"};

@@ -24,6 +24,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <span>
@@ -33,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "tessera/core/archive.hpp"
 #include "tessera/core/csr_matrix.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/text/common.hpp"
@@ -184,6 +186,61 @@ public:
     [[nodiscard]] const hashing_vectorizer_options& options() const noexcept { return options_; }
     [[nodiscard]] const tessera::tokenizer& tokenizer() const noexcept { return tokenizer_; }
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
+
+    // ---- persistence -----------------------------------------------------------------------
+    // A hashing_vectorizer learns nothing, but a saved pipeline must hash as it did: its
+    // archive holds the options.
+
+    static constexpr const char* archive_kind = "hashing_vectorizer";
+    static constexpr std::uint32_t schema_version = 1;
+
+    /// Writes the options. Throws tessera::invalid_argument if the tokenizer has a custom rule
+    /// (a function cannot be saved). O(1).
+    void write_to(archive_writer& w) const {
+        tokenizer_.write_to(w);
+        w.write<std::uint32_t>(options_.bits);
+        w.write<bool>(options_.alternate_sign);
+        w.write<std::uint8_t>(static_cast<std::uint8_t>(options_.norm));
+        w.write<bool>(options_.binary);
+    }
+
+    /// Reads a vectorizer written by write_to (all of the archive's payload). Throws
+    /// tessera::format_error for options a hashing_vectorizer rejects or an unknown norm.
+    [[nodiscard]] static hashing_vectorizer read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
+        constexpr std::string_view where = "hashing_vectorizer::read_from: ";
+        const tessera::tokenizer tok = tessera::tokenizer::read_from(r);
+        hashing_vectorizer_options o;
+        o.tokens = tok.options();
+        o.bits = r.read<std::uint32_t>("bits");
+        o.alternate_sign = r.read<bool>("alternate_sign");
+        const auto norm = r.read<std::uint8_t>("norm");
+        o.norm = static_cast<norm_kind>(norm);
+        if (!detail::valid_norm(o.norm)) r.fail(std::string(where) + "unknown norm " + std::to_string(norm));
+        o.binary = r.read<bool>("binary");
+        r.expect_end();
+        try {
+            return hashing_vectorizer(std::move(o), alloc);
+        } catch (const tessera::invalid_argument& e) {
+            r.fail(std::string(where) + "invalid options: " + e.what());
+        }
+    }
+
+    /// Saves to a file (the versioned, checksummed archive of core/archive.hpp). Throws as
+    /// write_to, and io_error when the file cannot be written.
+    void save(const std::filesystem::path& path) const {
+        save_archive(*this, path);
+    }
+
+    /// Loads a file written by save. Throws io_error (unreadable) or format_error (another kind,
+    /// value or index type; truncation; corruption; inconsistent contents).
+    [[nodiscard]] static hashing_vectorizer load(const std::filesystem::path& path, const Allocator& alloc = Allocator()) {
+        return load_archive<hashing_vectorizer>(path, alloc);
+    }
+
+    /// The header of this vectorizer's archives: kind "hashing_vectorizer", T and Index tags.
+    [[nodiscard]] static archive_header header() {
+        return archive_header{archive_kind, schema_version, archive_type<T>::tag, archive_type<Index>::tag};
+    }
 
 private:
     static tessera::tokenizer validated(const hashing_vectorizer_options& o) {
