@@ -309,7 +309,7 @@ TEST_CASE("kd_tree_index: only metrics with box lower bounds, on element types w
 #if defined(__OPTIMIZE__)
 constexpr std::size_t rows_large = 5000, rows_medium = 2000, rows_stress = 600;
 #else
-constexpr std::size_t rows_large = 500, rows_medium = 250, rows_stress = 120;
+constexpr std::size_t rows_large = 300, rows_medium = 150, rows_stress = 80;
 #endif
 
 TEST_CASE("kd_tree_index: equals knn_index and the exhaustive search, d 1 to 40, n 1 to 5000") {

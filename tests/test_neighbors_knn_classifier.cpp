@@ -7,6 +7,7 @@
 // fashion-mnist-ann/, and an integer reference for Manhattan distance with 1/d weights).
 #include <doctest/doctest.h>
 
+#include "data_test_support.hpp"
 #include "memory_test_support.hpp"
 
 #include <tessera/core/archive.hpp>
@@ -811,17 +812,10 @@ struct fashion_mnist {
 
 // The data (read once for both tests), or nullptr after a MESSAGE saying why the test is skipped.
 const fashion_mnist* load_fashion_mnist(const char* what) {
-    const char* dir = std::getenv("TESSERA_DATA_DIR");
-    if (dir == nullptr || *dir == '\0') {
-        MESSAGE("TESSERA_DATA_DIR is unset: skipping the " << std::string(what));
-        return nullptr;
-    }
-#if !(defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB)
-    MESSAGE("built without zlib (link tessera::zlib): skipping the " << std::string(what));
-    return nullptr;
-#else
-    static const fashion_mnist data = [dir] {
-        const fs::path d = fs::path(dir) / "fashion-mnist";
+    const auto dir = tessera_test::data_dir(what);
+    if (!dir || !tessera_test::gzip_available(what)) return nullptr;
+    static const fashion_mnist data = [&dir] {
+        const fs::path d = *dir / "fashion-mnist";
         // Pixels 0..255 converted to float without scaling, as scikit-learn was given them.
         return fashion_mnist{tessera::read_idx_images<float>(d / "train-images-idx3-ubyte.gz"),
                              tessera::read_idx_images<float>(d / "t10k-images-idx3-ubyte.gz"),
@@ -829,7 +823,6 @@ const fashion_mnist* load_fashion_mnist(const char* what) {
                              tessera::read_idx_labels(d / "t10k-labels-idx1-ubyte.gz")};
     }();
     return &data;
-#endif
 }
 
 // The first `records` records of a gzip-compressed .ivecs file (little-endian int32 count,
@@ -863,7 +856,7 @@ TEST_CASE("data: Fashion-MNIST k = 5, Euclidean, uniform votes: the exact neighb
     // The first test images against the exact top-100 lists of fashion-mnist-ann/: the same
     // neighbours (ties there are ordered by training index too), the same distances, and the
     // vote of the listed neighbours' labels with ties to the smallest label.
-    const std::size_t n = optimised_build ? 2000 : 100;
+    const std::size_t n = optimised_build ? 2000 : 40;
     const fs::path ann = fs::path(std::getenv("TESSERA_DATA_DIR")) / "fashion-mnist-ann";
     const auto ids = read_ivecs(ann / "fashion-mnist-test-vs-train-l2-k100.neighbors.ivecs.gz", n);
     const auto sq = read_ivecs(ann / "fashion-mnist-test-vs-train-l2-k100.sqdist.ivecs.gz", n);
@@ -906,7 +899,7 @@ TEST_CASE("data: Fashion-MNIST k = 5, Manhattan, 1/distance votes equal an exact
     model.fit(data->train_x, data->train_y);
     // The whole test set takes about a minute on two cores, so it is run (and reported as
     // 0.8615) by examples/fashion_mnist_knn --manhattan; here the first test images.
-    const std::size_t n = optimised_build ? 100 : 20;
+    const std::size_t n = optimised_build ? 100 : 8;
     const auto predicted = model.predict(data->test_x.view().row_block(0, n));
     // The reference works on the pixels as bytes, in integers: exact sums, exact ties.
     const std::size_t rows = data->train_x.rows(), dim = data->train_x.cols();
