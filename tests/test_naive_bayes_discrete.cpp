@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "memory_test_support.hpp"
+#include "model_test_support.hpp"
 
 #include <tessera/core/archive.hpp>
 #include <tessera/core/csr_matrix.hpp>
@@ -30,6 +31,11 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+
+using tessera_test::archive_bytes;
+using tessera_test::from_bytes;
+using tessera_test::close;
+using tessera_test::same_tables;
 
 namespace {
 
@@ -126,10 +132,6 @@ struct ref_discrete {
     }
 };
 
-bool close(double a, double b, double rel = 1e-9) {
-    if (a == b) return true;
-    return std::fabs(a - b) <= rel * std::max({1.0, std::fabs(a), std::fabs(b)});
-}
 
 // Count-like rows: about two thirds zeros, the rest 1..5 (T float, double or an integer).
 template <class T>
@@ -176,14 +178,6 @@ std::vector<std::size_t> indices_for(std::size_t n) {
     return y;
 }
 
-template <class M>
-bool same_tables(const M& a, const M& b) {
-    if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
-    for (std::size_t i = 0; i < a.rows(); ++i)
-        for (std::size_t j = 0; j < a.cols(); ++j)
-            if (!(a(i, j) == b(i, j)) && !(std::isnan(a(i, j)) && std::isnan(b(i, j)))) return false;
-    return true;
-}
 
 // Equal to rounding: dense rows sum with SIMD dot products, CSR rows entry by entry, so the
 // two orders of summation may differ in the last bits.
@@ -239,17 +233,6 @@ void check_against(const Model& model, const ref_discrete& ref, const std::vecto
 
 fs::path temp_file(const char* name) { return fs::temp_directory_path() / (std::string("tessera_test_discrete_nb_") + name); }
 
-std::vector<std::byte> archive_bytes(const auto& model) {
-    tessera::archive_writer w(model.header());
-    model.write_to(w);
-    return w.bytes();
-}
-
-template <class Model>
-Model from_bytes(const std::vector<std::byte>& bytes) {
-    tessera::archive_reader r(std::span<const std::byte>(bytes), Model::header());
-    return Model::read_from(r);
-}
 
 // The model type and its options for a kind.
 template <nb_kind K, class T>

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "memory_test_support.hpp"
+#include "model_test_support.hpp"
 
 #include <tessera/core/archive.hpp>
 #include <tessera/core/dense_matrix.hpp>
@@ -30,6 +31,11 @@
 
 namespace fs = std::filesystem;
 using tessera::gaussian_nb_options;
+
+using tessera_test::archive_bytes;
+using tessera_test::from_bytes;
+using tessera_test::close;
+using tessera_test::same_tables;
 
 namespace {
 
@@ -91,10 +97,6 @@ struct ref_gaussian {
     }
 };
 
-bool close(double a, double b, double rel = 1e-9) {
-    if (a == b) return true;
-    return std::fabs(a - b) <= rel * std::max({1.0, std::fabs(a), std::fabs(b)});
-}
 
 template <class T>
 std::vector<std::vector<T>> random_rows(std::size_t n, std::size_t d, tessera::random_engine& rng, double shift = 0) {
@@ -182,26 +184,7 @@ void check_against(const Model& model, const ref_gaussian& ref, const std::vecto
 
 fs::path temp_file(const char* name) { return fs::temp_directory_path() / (std::string("tessera_test_gaussian_nb_") + name); }
 
-std::vector<std::byte> archive_bytes(const auto& model) {
-    tessera::archive_writer w(model.header());
-    model.write_to(w);
-    return w.bytes();
-}
 
-template <class Model>
-Model from_bytes(const std::vector<std::byte>& bytes) {
-    tessera::archive_reader r(std::span<const std::byte>(bytes), Model::header());
-    return Model::read_from(r);
-}
-
-template <class M>
-bool same_tables(const M& a, const M& b) {
-    if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
-    for (std::size_t i = 0; i < a.rows(); ++i)
-        for (std::size_t j = 0; j < a.cols(); ++j)
-            if (a(i, j) != b(i, j)) return false;
-    return true;
-}
 
 }  // namespace
 

@@ -52,6 +52,20 @@ std::string as_digits(const Labels& predicted, const auto& positive) {
     return s;
 }
 
+// A data set split as the reference script split it: the same test rows (their count and
+// index sum), and the training rows with their labels.
+struct split_data {
+    tessera::dense_matrix<double> x_train, x_test;
+    std::vector<int> y_train;
+};
+
+split_data split_as_reference(const tessera::csv_data<double, int>& d, std::size_t test_rows, std::size_t test_index_sum) {
+    const auto s = tessera::stratified_train_test_split(d.labels, {.test_fraction = 0.25, .seed = 42});
+    REQUIRE(s.test.size() == test_rows);
+    REQUIRE(index_sum(s.test) == test_index_sum);
+    return {tessera::take_rows(d.features, s.train), tessera::take_rows(d.features, s.test), tessera::take(d.labels, s.train)};
+}
+
 }  // namespace
 
 TEST_CASE("naive Bayes vs scikit-learn: digits, Gaussian and multinomial predict_proba") {
@@ -61,17 +75,14 @@ TEST_CASE("naive Bayes vs scikit-learn: digits, Gaussian and multinomial predict
     opt.header = tessera::header_row::absent;
     opt.label = tessera::csv_column::last();
     const auto d = tessera::read_csv<double, int>(need(*dir / "sklearn-toy" / "digits.csv.gz"), opt);
-    const auto s = tessera::stratified_train_test_split(d.labels, {.test_fraction = 0.25, .seed = nb_reference::digits_seed});
-    REQUIRE(s.test.size() == nb_reference::digits_test_rows);
-    REQUIRE(index_sum(s.test) == nb_reference::digits_test_index_sum);
-    const auto x_train = tessera::take_rows(d.features, s.train);
-    const auto x_test = tessera::take_rows(d.features, s.test);
-    const auto y_train = tessera::take(d.labels, s.train);
+    static_assert(nb_reference::digits_seed == 42);
+    const auto [x_train, x_test, y_train] =
+        split_as_reference(d, nb_reference::digits_test_rows, nb_reference::digits_test_index_sum);
 
     tessera::gaussian_nb<int> g;
     g.fit(x_train, y_train);
     const auto pg = g.predict_proba(x_test);
-    REQUIRE(pg.rows() == s.test.size());
+    REQUIRE(pg.rows() == nb_reference::digits_test_rows);
     REQUIRE(pg.cols() == 10);
     CHECK(max_difference(pg, nb_reference::digits_gaussian_proba) <= 1e-6);
 
@@ -88,12 +99,8 @@ TEST_CASE("naive Bayes vs scikit-learn: spambase, Bernoulli and complement predi
     tessera::csv_options opt;
     opt.label = tessera::csv_column::named("spam");
     const auto d = tessera::read_csv<double, int>(need(*dir / "spambase" / "spambase.csv"), opt);
-    const auto s = tessera::stratified_train_test_split(d.labels, {.test_fraction = 0.25, .seed = 42});
-    REQUIRE(s.test.size() == nb_reference::spambase_test_rows);
-    REQUIRE(index_sum(s.test) == nb_reference::spambase_test_index_sum);
-    const auto x_train = tessera::take_rows(d.features, s.train);
-    const auto x_test = tessera::take_rows(d.features, s.test);
-    const auto y_train = tessera::take(d.labels, s.train);
+    const auto [x_train, x_test, y_train] =
+        split_as_reference(d, nb_reference::spambase_test_rows, nb_reference::spambase_test_index_sum);
 
     tessera::bernoulli_nb<int> b;
     b.fit(x_train, y_train);

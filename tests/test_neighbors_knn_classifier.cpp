@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "data_test_support.hpp"
+#include "model_test_support.hpp"
 #include "memory_test_support.hpp"
 
 #include <tessera/core/archive.hpp>
@@ -42,6 +43,9 @@
 namespace fs = std::filesystem;
 using tessera::knn_options;
 using tessera::knn_weights;
+
+using tessera_test::archive_bytes;
+using tessera_test::from_bytes;
 
 namespace {
 
@@ -183,17 +187,6 @@ double ref_r2(const std::vector<double>& y, const std::vector<double>& pred) {
 
 fs::path temp_file(const char* name) { return fs::temp_directory_path() / (std::string("tessera_test_knn_classifier_") + name); }
 
-std::vector<std::byte> archive_bytes(const auto& model) {
-    tessera::archive_writer w(model.header());
-    model.write_to(w);
-    return w.bytes();
-}
-
-template <class Model>
-Model from_bytes(const std::vector<std::byte>& bytes) {
-    tessera::archive_reader r(std::span<const std::byte>(bytes), Model::header());
-    return Model::read_from(r);
-}
 
 enum class garment : std::int16_t { coat = 40, shirt = -3, bag = 7 };
 

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "data_test_support.hpp"
+#include "model_test_support.hpp"
 
 #include <tessera/core/archive.hpp>
 #include <tessera/io/labeled_text.hpp>
@@ -42,6 +43,9 @@ using tessera::df_fraction;
 using tessera::norm_kind;
 using strings = std::vector<std::string>;
 using dense = std::vector<std::vector<double>>;
+
+using tessera_test::archive_bytes;
+using tessera_test::from_bytes;
 
 namespace {
 
@@ -117,18 +121,6 @@ dense ref_tfidf(const dense& counts, const tessera::tfidf_options& o) {
     return w;
 }
 
-template <class Model>
-std::vector<std::byte> archive_bytes(const Model& m) {
-    tessera::archive_writer w(Model::header());
-    m.write_to(w);
-    return w.bytes();
-}
-
-template <class Model>
-Model from_bytes(const std::vector<std::byte>& bytes) {
-    tessera::archive_reader r(std::span<const std::byte>(bytes), Model::header());
-    return Model::read_from(r);
-}
 
 // Every truncation and every single-bit flip of a valid archive is refused.
 template <class Model>

@@ -100,6 +100,12 @@ def stratified_split(labels, test_fraction, seed):
     return [i for i in range(n) if i not in in_test], test
 
 
+def features_and_labels(reader):
+    """Rows of numbers, label last: (features as an array, labels as ints)."""
+    rows = [list(map(float, r)) for r in reader]
+    return np.array([r[:-1] for r in rows]), [int(r[-1]) for r in rows]
+
+
 def cpp_doubles(name, values):
     body = ",\n".join("    " + ", ".join(repr(float(v)) for v in values[i : i + 4]) for i in range(0, len(values), 4))
     return f"inline constexpr double {name}[] = {{\n{body}}};\n"
@@ -121,9 +127,7 @@ def main():
 
     # digits: 75/25 stratified split, seed 42; GaussianNB() and MultinomialNB() predict_proba.
     with gzip.open(f"{data}/sklearn-toy/digits.csv.gz", "rt") as f:
-        rows = [list(map(float, r)) for r in csv.reader(f)]
-    x = np.array([r[:-1] for r in rows])
-    y = [int(r[-1]) for r in rows]
+        x, y = features_and_labels(csv.reader(f))
     train, test = stratified_split(y, 0.25, 42)
     ya = np.array(y)
     out.append(f"inline constexpr std::size_t digits_seed = 42;\ninline constexpr std::size_t digits_test_rows = {len(test)};\n")
@@ -136,10 +140,8 @@ def main():
     # spambase: 75/25 stratified split, seed 42; BernoulliNB() and ComplementNB() predictions.
     with open(f"{data}/spambase/spambase.csv") as f:
         reader = csv.reader(f)
-        next(reader)
-        rows = [list(map(float, r)) for r in reader]
-    x = np.array([r[:-1] for r in rows])
-    y = [int(r[-1]) for r in rows]
+        next(reader)  # the header line
+        x, y = features_and_labels(reader)
     train, test = stratified_split(y, 0.25, 42)
     ya = np.array(y)
     out.append(f"inline constexpr std::size_t spambase_test_rows = {len(test)};\n")

@@ -39,6 +39,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/labels.hpp"
 #include "tessera/core/parallel.hpp"
+#include "tessera/metrics/classification.hpp"
 
 namespace tessera::detail {
 
@@ -395,10 +396,7 @@ public:
                                                "has " + std::to_string(labels.size()) + " labels but X has " +
                                                    std::to_string(m) + " rows");
         }
-        const auto predicted = predict(x);
-        std::size_t right = 0;
-        for (std::size_t i = 0; i < m; ++i) right += predicted[i] == labels[i] ? 1 : 0;
-        return static_cast<double>(right) / static_cast<double>(m);
+        return accuracy_score(labels, predict(x));
     }
 
     // ---- fitted state ----------------------------------------------------------------------

@@ -631,7 +631,6 @@ namespace tessera {
 // Thread safety: const member functions may run concurrently on one model; fit, partial_fit,
 // merge and assignment need exclusive access.
 
-
 /// Hyper-parameters of multinomial_nb, validated by fit and partial_fit.
 struct multinomial_nb_options {
     /// Additive (Laplace/Lidstone) smoothing: finite, >= 0; values below 1e-10 act as 1e-10.
@@ -721,7 +720,6 @@ using multinomial_nb = detail::discrete_nb<Label, T, detail::multinomial_policy,
 //
 // Thread safety: const member functions may run concurrently on one model; fit, partial_fit,
 // merge and assignment need exclusive access.
-
 
 /// Hyper-parameters of bernoulli_nb, validated by fit and partial_fit.
 struct bernoulli_nb_options {
@@ -848,7 +846,6 @@ using bernoulli_nb = detail::discrete_nb<Label, T, detail::bernoulli_policy, All
 //
 // Thread safety: const member functions may run concurrently on one model; fit, partial_fit,
 // merge and assignment need exclusive access.
-
 
 /// Hyper-parameters of complement_nb, validated by fit and partial_fit.
 struct complement_nb_options {
