@@ -36,118 +36,13 @@
 #include "tessera/core/concepts.hpp"
 #include "tessera/core/csr_matrix.hpp"
 #include "tessera/core/dense_matrix.hpp"
+#include "tessera/core/estimator.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/labels.hpp"
 #include "tessera/core/parallel.hpp"
 #include "tessera/metrics/classification.hpp"
 
 namespace tessera::detail {
-
-// ---- inputs ----------------------------------------------------------------------------------
-
-template <class X>
-struct nb_csr_traits {
-    static constexpr bool value = false;
-};
-template <class V, class I>
-struct nb_csr_traits<csr_view<V, I>> {
-    static constexpr bool value = true;
-    using value_type = std::remove_cv_t<V>;
-};
-template <class V, class I, class A>
-struct nb_csr_traits<csr_matrix<V, I, A>> {
-    static constexpr bool value = true;
-    using value_type = V;
-};
-
-/// A csr_view<T, Index> or csr_matrix<T, Index, A> of elements T.
-template <class X, class T>
-concept nb_sparse_input = nb_csr_traits<std::remove_cvref_t<X>>::value &&
-                          std::same_as<typename nb_csr_traits<std::remove_cvref_t<X>>::value_type, T>;
-
-/// Any dense_input whose elements are T.
-template <class X, class T>
-concept nb_dense_input = dense_input<X> && std::same_as<dense_value_t<X>, T>;
-
-/// What a naive Bayes model with element type T takes as X. (A CSR matrix is never tested
-/// against dense_input: its view() is no matrix_view, which matrix_like cannot say softly.)
-template <class X, class T, bool Sparse>
-concept nb_input = (nb_csr_traits<std::remove_cvref_t<X>>::value && Sparse && nb_sparse_input<X, T>) ||
-                   (!nb_csr_traits<std::remove_cvref_t<X>>::value && nb_dense_input<X, T>);
-
-/// A range of sample weights (any numbers, converted to double).
-template <class R>
-concept nb_weight_range = std::ranges::input_range<R> && numeric<std::remove_cv_t<std::ranges::range_value_t<R>>>;
-
-template <class In>
-inline constexpr bool nb_is_sparse = nb_csr_traits<std::remove_cvref_t<In>>::value;
-
-// The rows of X as a row_access (dense) or a csr_view (sparse); no copy.
-template <class X>
-[[nodiscard]] auto nb_rows(const X& x, const char* where) {
-    if constexpr (nb_csr_traits<std::remove_cvref_t<X>>::value) {
-        if constexpr (requires { x.view(); }) {
-            return x.view();
-        } else {
-            return x;
-        }
-    } else {
-        return as_rows(x, where, "X");
-    }
-}
-
-// ---- labels, weights, names ------------------------------------------------------------------
-
-template <class L, class Y>
-[[nodiscard]] std::vector<L> nb_collect_labels(const Y& y) {
-    std::vector<L> out;
-    if constexpr (std::ranges::sized_range<Y>) out.reserve(static_cast<std::size_t>(std::ranges::size(y)));
-    for (auto&& l : y) {
-        const std::ranges::range_value_t<Y>& v = l;  // binds proxies (std::vector<bool>) to a temporary
-        out.push_back(L(v));
-    }
-    return out;
-}
-
-[[nodiscard]] inline std::string nb_number(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.12g", v);
-    return buf;
-}
-
-// Sample weights as doubles: one per row of X, finite, non-negative and not all zero.
-template <class W>
-[[nodiscard]] std::vector<double> nb_collect_weights(const W& w, std::size_t rows, const char* where) {
-    std::vector<double> out;
-    if constexpr (std::ranges::sized_range<W>) out.reserve(static_cast<std::size_t>(std::ranges::size(w)));
-    for (auto&& v : w) out.push_back(static_cast<double>(v));
-    if (out.size() != rows) {
-        throw_argument<dimension_mismatch>(where, "sample_weight",
-                                           "has " + std::to_string(out.size()) + " weights but X has " +
-                                               std::to_string(rows) + " rows");
-    }
-    bool any = false;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        if (!std::isfinite(out[i])) {
-            throw_argument(where, "sample_weight",
-                           std::string("is ") + (std::isnan(out[i]) ? "NaN" : "Inf") + " at position " + std::to_string(i));
-        }
-        if (out[i] < 0) {
-            throw_argument(where, "sample_weight",
-                           "is negative (" + nb_number(out[i]) + ") at position " + std::to_string(i));
-        }
-        any = any || out[i] > 0;
-    }
-    if (!any) throw_argument(where, "sample_weight", "is zero for every row: there is nothing to learn from");
-    return out;
-}
-
-// Throws for a value of X that is NaN or Inf (dense: row i, column j; sparse: the same).
-[[noreturn]] inline void nb_throw_not_finite(double v, std::size_t i, std::size_t j, const char* where) {
-    throw_argument(where, "X",
-                   std::string("contains ") + (std::isnan(v) ? "NaN" : "Inf") + " at row " + std::to_string(i) +
-                       ", column " + std::to_string(j));
-}
 
 // Class-prior checks shared by the models: n_classes entries, finite, non-negative.
 inline void nb_check_prior_values(std::span<const double> p, std::size_t n_classes, const char* where, const char* arg) {
@@ -159,50 +54,8 @@ inline void nb_check_prior_values(std::span<const double> p, std::size_t n_class
     for (std::size_t c = 0; c < p.size(); ++c) {
         if (!std::isfinite(p[c]) || p[c] < 0) {
             throw_argument(where, arg,
-                           "entry " + std::to_string(c) + " is " + nb_number(p[c]) + ": priors must be finite and >= 0");
+                           "entry " + std::to_string(c) + " is " + number_text(p[c]) + ": priors must be finite and >= 0");
         }
-    }
-}
-
-// Whether n values are all finite, and also >= 0 with Nonnegative, and 0 or 1 with Binary.
-// One pass of arithmetic that compilers vectorize (comparisons into flags do not): x * 0 is NaN
-// exactly when x is NaN or infinite; x - |x| is 0 for x >= 0 and negative otherwise; x (x - 1)
-// is 0 exactly for 0 and 1. Sums of such terms are 0 only when every term is (the second and
-// third sums add terms of one sign). A caller searches for the offending value, to name it,
-// only when this returns false, so valid data pays one cheap read.
-template <bool Nonnegative, bool Binary, class V>
-[[nodiscard]] bool nb_all_valid(const V* v, std::size_t n) noexcept {
-    if constexpr (std::is_integral_v<V>) {
-        unsigned bad = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            if constexpr (Nonnegative && std::is_signed_v<V>) bad |= static_cast<unsigned>(v[i] < 0);
-            if constexpr (Binary) bad |= static_cast<unsigned>(v[i] != 0) & static_cast<unsigned>(v[i] != 1);
-        }
-        return bad == 0;
-    } else {
-        constexpr std::size_t lanes = 4;
-        V probe[lanes] = {};
-        V below[lanes] = {};
-        V off[lanes] = {};
-        const auto add = [&](std::size_t u, V x) {
-            probe[u] += x * V(0);
-            if constexpr (Nonnegative) below[u] += x - std::fabs(x);
-            if constexpr (Binary) off[u] += std::fabs(x * (x - V(1)));
-        };
-        std::size_t i = 0;
-        for (; i + lanes <= n; i += lanes) {
-            for (std::size_t u = 0; u < lanes; ++u) add(u, v[i + u]);
-        }
-        for (std::size_t u = 0; i < n; ++i, ++u) add(u, v[i]);
-        V p = 0;
-        V b = 0;
-        V o = 0;
-        for (std::size_t u = 0; u < lanes; ++u) {
-            p += probe[u];
-            b += below[u];
-            o += off[u];
-        }
-        return p == 0 && b == 0 && o == 0;
     }
 }
 
@@ -283,7 +136,7 @@ public:
     /// Learns from rows X and their labels y, replacing anything learnt before; the classes
     /// are the distinct labels of y, sorted.
     template <class X, label_range Y>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
     void fit(const X& x, const Y& y) {
         run(x, y, static_cast<const std::vector<double>*>(nullptr), static_cast<const std::vector<label_type>*>(nullptr),
             true, Derived::fit_where);
@@ -291,8 +144,8 @@ public:
 
     /// The same, each row weighing sample_weight[i] (finite, >= 0, not all zero): an integer
     /// weight is the same as repeating the row.
-    template <class X, label_range Y, nb_weight_range W>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
+    template <class X, label_range Y, weight_range W>
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
     void fit(const X& x, const Y& y, const W& sample_weight) {
         run(x, y, &sample_weight, static_cast<const std::vector<label_type>*>(nullptr), true, Derived::fit_where);
     }
@@ -301,34 +154,34 @@ public:
     /// class the model will see; later calls may repeat the same classes or leave them out.
     /// Learning in batches gives the model fit() gives on all the rows (up to rounding).
     template <class X, label_range Y, label_range C>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>> &&
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>> &&
                  std::constructible_from<label_type, std::ranges::range_value_t<C>>
     void partial_fit(const X& x, const Y& y, const C& classes) {
-        const auto declared = nb_collect_labels<label_type>(classes);
+        const auto declared = collect_labels<label_type>(classes);
         run(x, y, static_cast<const std::vector<double>*>(nullptr), &declared, false, Derived::partial_fit_where);
     }
 
     /// A later batch (after fit or a first partial_fit).
     template <class X, label_range Y>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
     void partial_fit(const X& x, const Y& y) {
         run(x, y, static_cast<const std::vector<double>*>(nullptr), static_cast<const std::vector<label_type>*>(nullptr),
             false, Derived::partial_fit_where);
     }
 
     /// A weighted batch with its classes declared.
-    template <class X, label_range Y, label_range C, nb_weight_range W>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>> &&
+    template <class X, label_range Y, label_range C, weight_range W>
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>> &&
                  std::constructible_from<label_type, std::ranges::range_value_t<C>>
     void partial_fit(const X& x, const Y& y, const C& classes, const W& sample_weight) {
-        const auto declared = nb_collect_labels<label_type>(classes);
+        const auto declared = collect_labels<label_type>(classes);
         run(x, y, &sample_weight, &declared, false, Derived::partial_fit_where);
     }
 
     /// A later weighted batch. (The argument after y is a weight range, not a label range:
     /// pass classes and weights together as partial_fit(X, y, classes, sample_weight).)
-    template <class X, label_range Y, nb_weight_range W>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>> &&
+    template <class X, label_range Y, weight_range W>
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>> &&
                  (!label_range<W>)
     void partial_fit(const X& x, const Y& y, const W& sample_weight) {
         run(x, y, &sample_weight, static_cast<const std::vector<label_type>*>(nullptr), false, Derived::partial_fit_where);
@@ -338,7 +191,7 @@ public:
 
     /// The most likely class of every row of X (the first in classes() on a tie).
     template <class X>
-        requires nb_input<X, T, Sparse>
+        requires model_input<X, T, Sparse>
     [[nodiscard]] std::vector<label_type> predict(const X& x) const {
         constexpr const char* where = Derived::predict_where;
         const auto in = queries(x, where);
@@ -361,21 +214,21 @@ public:
     /// The joint log-likelihood log P(c) + log P(x | c) of every row and class: X.rows() x
     /// n_classes(), columns in the order of classes().
     template <class X>
-        requires nb_input<X, T, Sparse>
+        requires model_input<X, T, Sparse>
     [[nodiscard]] dense_matrix<double> joint_log_likelihood(const X& x) const {
         return table(x, Derived::jll_where, false, false);
     }
 
     /// log P(c | x): the joint log-likelihood minus its log-sum-exp over the classes.
     template <class X>
-        requires nb_input<X, T, Sparse>
+        requires model_input<X, T, Sparse>
     [[nodiscard]] dense_matrix<double> predict_log_proba(const X& x) const {
         return table(x, Derived::log_proba_where, true, false);
     }
 
     /// P(c | x) = exp(predict_log_proba(X)); rows sum to 1 (up to rounding).
     template <class X>
-        requires nb_input<X, T, Sparse>
+        requires model_input<X, T, Sparse>
     [[nodiscard]] dense_matrix<double> predict_proba(const X& x) const {
         return table(x, Derived::proba_where, true, true);
     }
@@ -384,19 +237,11 @@ public:
     /// wrong prediction. Throws invalid_argument for an empty X, dimension_mismatch when y's
     /// length differs from X's rows.
     template <class X, label_range Y>
-        requires nb_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
+        requires model_input<X, T, Sparse> && std::constructible_from<label_type, std::ranges::range_value_t<Y>>
     [[nodiscard]] double score(const X& x, const Y& y) const {
         constexpr const char* where = Derived::score_where;
         require_fitted(fitted(), where);
-        const auto labels = nb_collect_labels<label_type>(y);
-        const std::size_t m = nb_rows(x, where).rows();
-        if (m == 0) throw_argument(where, "X", "is empty: accuracy needs at least one row");
-        if (labels.size() != m) {
-            throw_argument<dimension_mismatch>(where, "y",
-                                               "has " + std::to_string(labels.size()) + " labels but X has " +
-                                                   std::to_string(m) + " rows");
-        }
-        return accuracy_score(labels, predict(x));
+        return accuracy_score(collect_scored_labels<label_type>(x, y, where), predict(x));
     }
 
     // ---- fitted state ----------------------------------------------------------------------
@@ -435,17 +280,17 @@ protected:
     void run(const X& x, const Y& y, const W* sample_weight, const std::vector<label_type>* declared, bool reset,
              const char* where) {
         derived().check_options(where);
-        const auto in = nb_rows(x, where);
+        const auto in = model_rows(x, where);
         if (in.rows() == 0) throw_argument(where, "X", "is empty: fitting needs at least one row");
         if (in.cols() == 0) throw_argument(where, "X", "has no columns");
-        const auto labels = nb_collect_labels<label_type>(y);
+        const auto labels = collect_labels<label_type>(y);
         if (labels.size() != in.rows()) {
             throw_argument<dimension_mismatch>(where, "y",
                                                "has " + std::to_string(labels.size()) + " labels but X has " +
                                                    std::to_string(in.rows()) + " rows");
         }
         batch b{encoder_type(label_allocator(alloc_)), {}, {}};
-        if (sample_weight != nullptr) b.weights = nb_collect_weights(*sample_weight, in.rows(), where);
+        if (sample_weight != nullptr) b.weights = collect_weights(*sample_weight, in.rows(), where);
         if (reset) {
             b.encoder.fit(labels);
         } else if (!fitted()) {
@@ -480,8 +325,8 @@ protected:
     template <class X>
     [[nodiscard]] auto queries(const X& x, const char* where) const {
         require_fitted(fitted(), where);
-        const auto in = nb_rows(x, where);
-        if ((in.rows() > 0 || nb_is_sparse<decltype(in)>) && in.cols() != n_features_) {
+        const auto in = model_rows(x, where);
+        if ((in.rows() > 0 || is_sparse_input<decltype(in)>) && in.cols() != n_features_) {
             throw_argument<dimension_mismatch>(where, "X",
                                                "has " + std::to_string(in.cols()) + " columns but the model was fitted on " +
                                                    std::to_string(n_features_));
@@ -558,7 +403,7 @@ protected:
             if (!std::isfinite(v) || v < 0) r.fail(std::string(where) + ": a class count is negative or not finite");
             total += v;
         }
-        if (!(total > 0) || !std::isfinite(total)) r.fail(std::string(where) + ": the class counts sum to " + nb_number(total));
+        if (!(total > 0) || !std::isfinite(total)) r.fail(std::string(where) + ": the class counts sum to " + number_text(total));
         return cc;
     }
     static void read_parallel(archive_reader& r, parallel_options& p, const char* where) {

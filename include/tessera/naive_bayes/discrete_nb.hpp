@@ -74,7 +74,7 @@ struct nb_identity {
 // stored entry, map(value) times row idx of w (features x K, contiguous). Two interleaved sets
 // of sums halve the dependency chains; rows of w are prefetched a few entries ahead, since for
 // wide data they are far apart. Returns whether every value was finite (sum of value * 0, as
-// nb_all_valid), so that the row is read once.
+// all_valid), so that the row is read once.
 template <std::size_t K, class Map, class V, class I>
 inline bool nb_sparse_row(const I* idx, const V* val, std::size_t n, const double* w, Map map, double* o) noexcept {
     double probe = 0;
@@ -310,13 +310,13 @@ private:
 
     void check_options(const char* where) const {
         if (!std::isfinite(options_.alpha) || options_.alpha < 0) {
-            throw_argument(where, "options.alpha", "must be finite and >= 0, got " + nb_number(options_.alpha));
+            throw_argument(where, "options.alpha", "must be finite and >= 0, got " + number_text(options_.alpha));
         }
         for (std::size_t c = 0; c < options_.class_prior.size(); ++c) {
             const double p = options_.class_prior[c];
             if (!std::isfinite(p) || p < 0) {
                 throw_argument(where, "options.class_prior",
-                               "entry " + std::to_string(c) + " is " + nb_number(p) + ": priors must be finite and >= 0");
+                               "entry " + std::to_string(c) + " is " + number_text(p) + ": priors must be finite and >= 0");
             }
         }
         Policy::check_extra(options_, where);
@@ -330,7 +330,7 @@ private:
     // A sparse X stores no zeros, so a map that turns 0 into something else cannot read it.
     template <class In>
     void check_sparse_map(const In&, const char* where) const {
-        if constexpr (nb_is_sparse<In>) {
+        if constexpr (is_sparse_input<In>) {
             Policy::with_map(options_, [&](auto map, bool) {
                 if (map(0.0) != 0) {
                     throw_argument(where, "options.binarize",
@@ -356,10 +356,10 @@ private:
     [[noreturn]] void name_bad_value(const In& in, std::size_t lo, std::size_t hi, bool fitting, const char* where) const {
         Policy::with_map(options_, [&](auto, bool strict) {
             const auto check = [&](double v, std::size_t i, std::size_t j) {
-                if (!std::isfinite(v)) nb_throw_not_finite(v, i, j, where);
+                if (!std::isfinite(v)) throw_not_finite(v, i, j, where);
                 if (fitting && Policy::nonnegative && v < 0) {
                     throw_argument(where, "X",
-                                   std::string("contains negative counts (") + nb_number(v) + " at row " +
+                                   std::string("contains negative counts (") + number_text(v) + " at row " +
                                        std::to_string(i) + ", column " + std::to_string(j) + "): " + Policy::name +
                                        " needs counts or frequencies >= 0");
                 }
@@ -367,7 +367,7 @@ private:
             };
             for (std::size_t i = lo; i < hi; ++i) {
                 const auto row = in.row(i);
-                if constexpr (nb_is_sparse<In>) {
+                if constexpr (is_sparse_input<In>) {
                     for (std::size_t e = 0; e < row.size(); ++e) {
                         check(static_cast<double>(row.values[e]), i, static_cast<std::size_t>(row.indices[e]));
                     }
@@ -388,9 +388,9 @@ private:
         bool ok = true;
         Policy::with_map(options_, [&](auto, bool strict) {
             const auto check = [&](const auto* v, std::size_t n) {
-                return strict ? nb_all_valid<Nonnegative, true>(v, n) : nb_all_valid<Nonnegative, false>(v, n);
+                return strict ? all_valid<Nonnegative, true>(v, n) : all_valid<Nonnegative, false>(v, n);
             };
-            if constexpr (nb_is_sparse<In>) {
+            if constexpr (is_sparse_input<In>) {
                 if (lo == hi) return;
                 const auto begin = static_cast<std::size_t>(in.indptr()[lo]);
                 const auto end = static_cast<std::size_t>(in.indptr()[hi]);
@@ -404,7 +404,7 @@ private:
 
     [[noreturn]] static void not_binary(double v, std::size_t i, std::size_t j, const char* where) {
         throw_argument(where, "X",
-                       "contains " + nb_number(v) + " at row " + std::to_string(i) + ", column " + std::to_string(j) +
+                       "contains " + number_text(v) + " at row " + std::to_string(i) + ", column " + std::to_string(j) +
                            ", but options.binarize is nullopt, so X must hold only 0 and 1");
     }
 
@@ -458,7 +458,7 @@ private:
                     if (w == 0) continue;
                     double* fc = features.row(c).data();
                     const auto row = in.row(i);
-                    if constexpr (nb_is_sparse<In>) {
+                    if constexpr (is_sparse_input<In>) {
                         for (std::size_t e = 0; e < row.size(); ++e) {
 #if defined(__GNUC__)
                             if (e + nb_prefetch_distance < row.size()) {
@@ -523,7 +523,7 @@ private:
     template <class In>
     void jll_into(const In& in, std::size_t lo, std::size_t hi, double* out, std::size_t stride, const char* where) const {
         Policy::with_map(options_, [&](auto map, bool strict) {
-            if constexpr (nb_is_sparse<In>) {
+            if constexpr (is_sparse_input<In>) {
                 // Finiteness is checked inside the loop (a CSR row is read once); values that must
                 // be 0 or 1 are checked before.
                 if (strict && !values_valid<false>(in, lo, hi)) name_bad_value(in, lo, hi, false, where);
@@ -756,7 +756,7 @@ struct bernoulli_policy {
 
     static void check_extra(const options& o, const char* where) {
         if (o.binarize && !std::isfinite(*o.binarize)) {
-            throw_argument(where, "options.binarize", "must be finite (or nullopt), got " + nb_number(*o.binarize));
+            throw_argument(where, "options.binarize", "must be finite (or nullopt), got " + number_text(*o.binarize));
         }
     }
     static bool same_extra(const options& a, const options& b) { return a.binarize == b.binarize; }

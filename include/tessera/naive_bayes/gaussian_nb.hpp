@@ -315,7 +315,7 @@ private:
     void check_options(const char* where) const {
         if (!std::isfinite(options_.var_smoothing) || options_.var_smoothing < 0) {
             detail::throw_argument(where, "options.var_smoothing",
-                                   "must be finite and >= 0, got " + detail::nb_number(options_.var_smoothing));
+                                   "must be finite and >= 0, got " + detail::number_text(options_.var_smoothing));
         }
         detail::check_parallel_options(options_.parallel, where);
     }
@@ -327,7 +327,7 @@ private:
         double sum = 0;
         for (const double p : options_.priors) sum += p;
         if (!(std::fabs(sum - 1.0) <= 1e-8 + 1e-5)) {
-            detail::throw_argument(where, "options.priors", "sum to " + detail::nb_number(sum) + ", not 1");
+            detail::throw_argument(where, "options.priors", "sum to " + detail::number_text(sum) + ", not 1");
         }
     }
 
@@ -547,7 +547,7 @@ private:
             // (overflow), which is not an error.
             if (!finite) {
                 for (std::size_t j = 0; j < f; ++j) {
-                    if (!std::isfinite(static_cast<double>(x[j]))) detail::nb_throw_not_finite(static_cast<double>(x[j]), i, j, where);
+                    if (!std::isfinite(static_cast<double>(x[j]))) detail::throw_not_finite(static_cast<double>(x[j]), i, j, where);
                 }
             }
         }
