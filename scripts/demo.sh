@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs tessera's demo programs, tessera_demo, fashion_mnist_knn and spam_filter
-# (preset `demo`).
+# Builds and runs tessera's demo programs, tessera_demo, fashion_mnist_knn, spam_filter and
+# spambase_logreg (preset `demo`).
 # It needs only a C++20 compiler, CMake >= 3.25 and Ninja, which are installed with apt-get on
 # Debian/Ubuntu when run as root.
 set -euo pipefail
