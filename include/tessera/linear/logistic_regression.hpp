@@ -91,6 +91,39 @@ enum class logistic_form : std::uint8_t { binary, multinomial, ovr };
 
 [[nodiscard]] inline double log_sigmoid(double z) noexcept { return -logistic_at(z).loss; }
 
+// The objective as the minimizers see it. Construction evaluates it at w = 0 (its gradient
+// norm there scales the stopping test); a minimizer that starts from zero, as a cold fit does,
+// gets that evaluation back instead of a second pass over X. Only the first call can be
+// served so, while the objective's own state still belongs to that point.
+template <class F>
+class zero_start_objective {
+public:
+    explicit zero_start_objective(F& f) : f_(f), g0_(f.dimension()) {
+        const std::vector<double> zero(f.dimension(), 0.0);
+        f0_ = f_.value_and_gradient(zero, g0_);
+    }
+    [[nodiscard]] double gradient_norm_at_zero() const noexcept { return optimize::detail::norm2(g0_); }
+    [[nodiscard]] std::size_t dimension() const noexcept { return f_.dimension(); }
+    double value_and_gradient(std::span<const double> w, std::span<double> g) {
+        const bool reuse = first_ && std::ranges::all_of(w, [](double v) { return v == 0; });
+        first_ = false;
+        if (reuse) {
+            std::ranges::copy(g0_, g.begin());
+            return f0_;
+        }
+        return f_.value_and_gradient(w, g);
+    }
+    void prepare_hessian(std::span<const double> w) { f_.prepare_hessian(w); }
+    void hessian_vector(std::span<const double> v, std::span<double> out) { f_.hessian_vector(v, out); }
+    void hessian_diagonal(std::span<double> out) { f_.hessian_diagonal(out); }
+
+private:
+    F& f_;
+    std::vector<double> g0_;
+    double f0_ = 0;
+    bool first_ = true;
+};
+
 }  // namespace detail
 
 /// Logistic regression over rows of T (float or double; an integer type works too) given as
@@ -578,17 +611,14 @@ private:
     }
 
     // Minimizes f from w; the first n_coef entries carry the L1 weight l1 (the intercepts none).
-    template <class F, class Solver>
-    optimize::minimize_result minimize(F& f, std::vector<double>& w, double l1, std::size_t n_coef,
+    template <class Objective, class Solver>
+    optimize::minimize_result minimize(Objective& objective, std::vector<double>& w, double l1, std::size_t n_coef,
                                        optimize::stop_criteria stop, Solver solver, const char* where) const {
         // The reference scale of the gradient test: |grad| of the smooth part at zero.
-        {
-            std::vector<double> zero(f.dimension(), 0.0);
-            std::vector<double> g0(f.dimension());
-            (void)f.value_and_gradient(zero, g0);
-            const double ref = optimize::detail::norm2(g0);
-            stop.gradient_reference = ref > 0 && std::isfinite(ref) ? ref : 1.0;
-        }
+        detail::zero_start_objective<Objective> f(objective);
+        const double ref = f.gradient_norm_at_zero();
+        stop.gradient_reference = ref > 0 && std::isfinite(ref) ? ref : 1.0;
+        using F = detail::zero_start_objective<Objective>;
         std::vector<double> l1w;
         if (l1 > 0) {
             l1w.assign(f.dimension(), 0.0);

@@ -150,6 +150,49 @@ TESSERA_TARGET_AVX2 inline void linear_axpy_many_avx2(const double* a, const T* 
     }
 }
 
+// g_c += sum_t s[t k + c] x_t (c < k, t < m) for rows x_t: a register tile of up to eight
+// classes by four columns stays in registers while the m rows stream through, so g is read and
+// written once per tile instead of once per row.
+template <std::size_t CN, class T>
+TESSERA_TARGET_AVX2 inline void linear_outer_tile_avx2(const T* const* xs, const double* s, std::size_t m, std::size_t k,
+                                                       std::size_t j, double* g, std::size_t ld) noexcept {
+    using V = simd::detail::avx2_f64;
+    V::vec acc[CN];
+    for (std::size_t u = 0; u < CN; ++u) acc[u] = V::load(g + u * ld + j);
+    for (std::size_t t = 0; t < m; ++t) {
+        const V::vec xv = linear_load_avx2(xs[t] + j);
+        const double* st = s + t * k;
+        for (std::size_t u = 0; u < CN; ++u) acc[u] = V::fma(V::set1(st[u]), xv, acc[u]);
+    }
+    for (std::size_t u = 0; u < CN; ++u) V::store(g + u * ld + j, acc[u]);
+}
+
+template <class T>
+TESSERA_TARGET_AVX2 inline void linear_outer_avx2(const T* const* xs, const double* s, std::size_t m, std::size_t k,
+                                                  std::size_t n, double* g, std::size_t ld) noexcept {
+    std::size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        std::size_t c = 0;
+        for (; c + 8 <= k; c += 8) linear_outer_tile_avx2<8>(xs, s + c, m, k, j, g + c * ld, ld);
+        switch (k - c) {
+            case 7: linear_outer_tile_avx2<7>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            case 6: linear_outer_tile_avx2<6>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            case 5: linear_outer_tile_avx2<5>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            case 4: linear_outer_tile_avx2<4>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            case 3: linear_outer_tile_avx2<3>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            case 2: linear_outer_tile_avx2<2>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            case 1: linear_outer_tile_avx2<1>(xs, s + c, m, k, j, g + c * ld, ld); break;
+            default: break;
+        }
+    }
+    for (; j < n; ++j) {
+        for (std::size_t t = 0; t < m; ++t) {
+            const double xj = static_cast<double>(xs[t][j]);
+            for (std::size_t c = 0; c < k; ++c) g[c * ld + j] += s[t * k + c] * xj;
+        }
+    }
+}
+
 template <class T>
 TESSERA_TARGET_AVX2 inline void linear_axpy_square_avx2(double a, const T* x, double* g, std::size_t n) noexcept {
     using V = simd::detail::avx2_f64;
@@ -219,6 +262,20 @@ struct linear_row_kernels {
 #endif
         for (std::size_t c = 0; c < k; ++c) linear_axpy(a[c], x, g + c * ld, n);
     }
+    void outer(const T* const* xs, const double* sc, std::size_t m, std::size_t k, std::size_t n, double* g,
+               std::size_t ld) const noexcept {
+#if TESSERA_ARCH_X86
+        if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+            if (avx2) {
+                linear_outer_avx2(xs, sc, m, k, n, g, ld);
+                return;
+            }
+        }
+#endif
+        for (std::size_t t = 0; t < m; ++t) {
+            for (std::size_t c = 0; c < k; ++c) linear_axpy(sc[t * k + c], xs[t], g + c * ld, n);
+        }
+    }
     void axpy_square(double a, const T* x, double* g, std::size_t n) const noexcept {
 #if TESSERA_ARCH_X86
         if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
@@ -231,6 +288,9 @@ struct linear_row_kernels {
         linear_axpy_square(a, x, g, n);
     }
 };
+
+// Rows whose multinomial residuals are added to the gradient together (axpy_rows).
+inline constexpr std::size_t linear_tile_rows = 16;
 
 template <class In, bool Sparse = is_sparse_input<In>>
 struct linear_value {
@@ -288,6 +348,17 @@ struct linear_rows {
             k_.axpy_many(a, std::ranges::data(x.row(i)), g, ld, k, x.cols());
         }
     }
+    // g_c += sum_t sc[t k + c] x_{idx[t]} for the m rows idx[t] and the k rows g_c = g + c ld.
+    void axpy_rows(const std::size_t* idx, const double* sc, std::size_t m, double* g, std::size_t ld,
+                   std::size_t k) const noexcept {
+        if constexpr (is_sparse_input<In>) {
+            for (std::size_t t = 0; t < m; ++t) axpy_many(idx[t], sc + t * k, g, ld, k);
+        } else {
+            const value_type* xs[linear_tile_rows];
+            for (std::size_t t = 0; t < m; ++t) xs[t] = std::ranges::data(x.row(idx[t]));
+            k_.outer(xs, sc, m, k, x.cols(), g, ld);
+        }
+    }
     // g += a x∘x (elementwise square)
     void axpy_square(std::size_t i, double a, double* g) const noexcept {
         if constexpr (is_sparse_input<In>) {
@@ -325,14 +396,23 @@ public:
         : rows_{x}, target_(target), weight_(weight), n_(x.rows()), d_(x.cols()), k_(classes),
           intercept_(intercept), l2_(l2), parallel_(parallel) {
         dim_ = k_ * d_ + (intercept_ ? k_ : 0);
-        const std::size_t budget = (std::size_t{8} << 20) / sizeof(double);  // partial gradients: 8 MiB
-        const std::size_t max_blocks = std::clamp<std::size_t>(budget / std::max<std::size_t>(dim_, 1), 1, 64);
+        // Each block costs zeroing and adding dim_ partial sums per pass: at most 8 MiB of them,
+        // and at most one block per 8 dim_ stored values, so that this stays a small share of a
+        // pass (a 2^18-wide sparse model with 60 values per row gets few blocks).
+        std::size_t stored = n_ * d_;
+        if constexpr (is_sparse_input<In>) stored = x.nnz();
+        const std::size_t width = std::max<std::size_t>(dim_, 1);
+        const std::size_t budget = (std::size_t{8} << 20) / sizeof(double);
+        const std::size_t max_blocks = std::clamp<std::size_t>(std::min(budget / width, stored * k_ / (8 * width)), 1, 64);
         block_rows_ = std::max<std::size_t>(1024, (n_ + max_blocks - 1) / max_blocks);
         blocks_ = std::max<std::size_t>(1, (n_ + block_rows_ - 1) / block_rows_);
         partial_.resize(blocks_ * dim_);
         block_loss_.resize(blocks_);
         curvature_.resize(k_ == 1 ? n_ : n_ * k_);
-        if (k_ > 1) scratch_.resize(blocks_ * 2 * k_);
+        if (k_ > 1) {
+            scratch_.resize(blocks_ * (2 + linear_tile_rows) * k_);
+            tile_index_.resize(blocks_ * linear_tile_rows);
+        }
     }
 
     [[nodiscard]] std::size_t dimension() const noexcept { return dim_; }
@@ -402,7 +482,10 @@ private:
             }
             if (intercept_) g[d_] = gb;
         } else {
-            double* z = scratch_.data() + b * 2 * k_;
+            double* z = scratch_.data() + b * (2 + linear_tile_rows) * k_;
+            double* tile = z + 2 * k_;
+            std::size_t* index = tile_index_.data() + b * linear_tile_rows;
+            std::size_t pending = 0;
             double* gb = intercept_ ? g + k_ * d_ : nullptr;
             for (std::size_t i = lo; i < hi; ++i) {
                 double* p = curvature_.data() + i * k_;
@@ -425,13 +508,19 @@ private:
                 const std::size_t y = static_cast<std::size_t>(target_[i]);
                 loss += c * (std::log(sum) + top - z[y]);
                 const double inv = 1.0 / sum;
+                double* r = tile + pending * k_;
                 for (std::size_t k = 0; k < k_; ++k) {
                     p[k] *= inv;
-                    z[k] = c * (p[k] - (k == y ? 1.0 : 0.0));  // z now holds the residuals
-                    if (gb != nullptr) gb[k] += z[k];
+                    r[k] = c * (p[k] - (k == y ? 1.0 : 0.0));
+                    if (gb != nullptr) gb[k] += r[k];
                 }
-                rows_.axpy_many(i, z, g, d_, k_);
+                index[pending++] = i;
+                if (pending == linear_tile_rows) {
+                    rows_.axpy_rows(index, tile, pending, g, d_, k_);
+                    pending = 0;
+                }
             }
+            if (pending > 0) rows_.axpy_rows(index, tile, pending, g, d_, k_);
         }
         block_loss_[b] = loss;
     }
@@ -450,7 +539,10 @@ private:
             }
             if (intercept_) h[d_] = hb;
         } else {
-            double* u = scratch_.data() + b * 2 * k_ + k_;
+            double* u = scratch_.data() + b * (2 + linear_tile_rows) * k_ + k_;
+            double* tile = u + k_;
+            std::size_t* index = tile_index_.data() + b * linear_tile_rows;
+            std::size_t pending = 0;
             double* hb = intercept_ ? h + k_ * d_ : nullptr;
             for (std::size_t i = lo; i < hi; ++i) {
                 const double c = weight_[i];
@@ -462,12 +554,18 @@ private:
                     if (intercept_) u[k] += v[k_ * d_ + k];
                     mean += p[k] * u[k];
                 }
+                double* r = tile + pending * k_;
                 for (std::size_t k = 0; k < k_; ++k) {
-                    u[k] = c * p[k] * (u[k] - mean);
-                    if (hb != nullptr) hb[k] += u[k];
+                    r[k] = c * p[k] * (u[k] - mean);
+                    if (hb != nullptr) hb[k] += r[k];
                 }
-                rows_.axpy_many(i, u, h, d_, k_);
+                index[pending++] = i;
+                if (pending == linear_tile_rows) {
+                    rows_.axpy_rows(index, tile, pending, h, d_, k_);
+                    pending = 0;
+                }
             }
+            if (pending > 0) rows_.axpy_rows(index, tile, pending, h, d_, k_);
         }
     }
 
@@ -525,7 +623,8 @@ private:
     std::vector<double> partial_;
     std::vector<double> block_loss_;
     std::vector<double> curvature_;
-    std::vector<double> scratch_;
+    std::vector<double> scratch_;      // per block: z, u, and a tile of residual rows
+    std::vector<std::size_t> tile_index_;
 };
 
 }  // namespace tessera::detail
