@@ -1,7 +1,8 @@
-// libFuzzer target: the spam-filter pieces from arbitrary bytes. The first input byte picks
-// what the rest is:
+// libFuzzer target: the classifiers and spam-filter pieces from arbitrary bytes. The first
+// input byte (modulo 10) picks what the rest is:
 //   0-3  a naive Bayes archive (Gaussian, multinomial, Bernoulli, complement), loaded and then
 //        asked for predictions on one row;
+//   8-9  a logistic_regression archive (int labels; string labels), the same;
 //   4-5  a count_vectorizer or tfidf_vectorizer archive, loaded and then used on a document;
 //   7    a hashing_vectorizer archive, loaded and then used on a document;
 //   6    a document (any bytes, often invalid UTF-8) fitted by a count_vectorizer with bigrams
@@ -13,6 +14,7 @@
 #define FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION 1
 #endif
 #include <tessera/core/archive.hpp>
+#include <tessera/linear/logistic_regression.hpp>
 #include <tessera/naive_bayes/discrete_nb.hpp>
 #include <tessera/naive_bayes/gaussian_nb.hpp>
 #include <tessera/text/count_vectorizer.hpp>
@@ -76,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data + 1), size - 1);
     try {
-        switch (data[0] % 8) {
+        switch (data[0] % 10) {
             case 0: load_model<tessera::gaussian_nb<int>>(bytes); break;
             case 1: load_model<tessera::multinomial_nb<std::string>>(bytes); break;
             case 2: load_model<tessera::bernoulli_nb<int>>(bytes); break;
@@ -84,6 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 4: load_vectorizer<tessera::count_vectorizer<double>>(bytes); break;
             case 5: load_vectorizer<tessera::tfidf_vectorizer<double>>(bytes); break;
             case 7: load_vectorizer<tessera::hashing_vectorizer<double>>(bytes); break;
+            case 8: load_model<tessera::logistic_regression<int>>(bytes); break;
+            case 9: load_model<tessera::logistic_regression<std::string>>(bytes); break;
             default: vectorize(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1)); break;
         }
     } catch (const tessera::format_error&) {
