@@ -46,12 +46,38 @@ sources=(tests/test_simd_*.cpp tests/test_distance_*.cpp tests/doctest_main.cpp)
 
 echo "test_neon.sh: $("$cxx" --version | head -n1); $("$qemu" --version | head -n1)"
 
+# Compiles every source with the given flags into objects under $1, as many at a time as there
+# are cores (one compiler call per file; a single call compiles its files one after another).
+# A failing compile stops the script (set -e on wait).
+jobs=$(nproc 2>/dev/null || echo 2)
+objects=()
+compile_all() {
+    local dir=$1 src obj
+    shift
+    local pids=()
+    objects=()
+    mkdir -p "$dir"
+    for src in "${sources[@]}"; do
+        obj="$dir/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "$@" -c "$src" -o "$obj" &
+        pids+=($!)
+        if [ "${#pids[@]}" -ge "$jobs" ]; then
+            wait "${pids[0]}"
+            pids=("${pids[@]:1}")
+        fi
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+}
+
 echo "test_neon.sh: static build"
-"$cxx" "${flags[@]}" -static "${sources[@]}" -o "$out/test_simd"
+compile_all "$out/static" "${flags[@]}"
+"$cxx" -static "${objects[@]}" -o "$out/test_simd"
 "$qemu" "$out/test_simd"
 
 echo "test_neon.sh: AddressSanitizer + UndefinedBehaviorSanitizer build"
-"$cxx" "${flags[@]}" -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-    "${sources[@]}" -o "$out/test_simd_asan"
+asan_flags=(-g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+compile_all "$out/asan" "${flags[@]}" "${asan_flags[@]}"
+"$cxx" "${asan_flags[@]}" "${objects[@]}" -o "$out/test_simd_asan"
 # LeakSanitizer cannot run under qemu user-mode emulation; the native ASan build checks leaks.
 ASAN_OPTIONS=detect_leaks=0 "$qemu" -L "$sysroot" "$out/test_simd_asan"
