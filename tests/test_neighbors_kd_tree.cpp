@@ -307,9 +307,9 @@ TEST_CASE("kd_tree_index: only metrics with box lower bounds, on element types w
 
 // Sizes of the sweeps: an unoptimised (Debug, sanitizer) build runs the same cases on fewer rows.
 #if defined(__OPTIMIZE__)
-constexpr std::size_t rows_large = 5000, rows_medium = 2000, rows_stress = 600;
+constexpr std::size_t rows_large = 5000, rows_medium = 2000, rows_stress = 600, rows_bytes = 1500;
 #else
-constexpr std::size_t rows_large = 300, rows_medium = 150, rows_stress = 80;
+constexpr std::size_t rows_large = 300, rows_medium = 150, rows_stress = 80, rows_bytes = 400;
 #endif
 
 TEST_CASE("kd_tree_index: equals knn_index and the exhaustive search, d 1 to 40, n 1 to 5000") {
@@ -406,14 +406,14 @@ TEST_CASE("kd_tree_index: a box is kept when the kernel rounds a row's value bel
 }
 
 TEST_CASE("kd_tree_index: byte and 16-bit rows") {
-    const auto wide = make_rows<float>(1500, 6, 11, data::normal);
+    const auto wide = make_rows<float>(rows_bytes, 6, 11, data::normal);
     const auto wide_q = make_rows<float>(30, 6, 12, data::normal);
     tessera::random_engine rng(13);
-    tessera::dense_matrix<std::int8_t> s8(1500, 6);
-    tessera::dense_matrix<std::uint8_t> u8(1500, 6);
+    tessera::dense_matrix<std::int8_t> s8(rows_bytes, 6);
+    tessera::dense_matrix<std::uint8_t> u8(rows_bytes, 6);
     tessera::dense_matrix<std::int8_t> s8q(40, 6);
     tessera::dense_matrix<std::uint8_t> u8q(40, 6);
-    for (std::size_t i = 0; i < 1500; ++i) {
+    for (std::size_t i = 0; i < rows_bytes; ++i) {
         for (std::size_t j = 0; j < 6; ++j) {
             s8(i, j) = static_cast<std::int8_t>(rng.between(-128, 127));
             u8(i, j) = static_cast<std::uint8_t>(rng.between(0, 12));  // many ties
