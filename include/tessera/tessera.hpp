@@ -40,6 +40,7 @@
 #include "tessera/optimize/owlqn.hpp"
 #include "tessera/optimize/trust_region_newton.hpp"
 #include "tessera/linear/logistic_regression.hpp"
+#include "tessera/preprocessing/scalers.hpp"
 #include "tessera/io/byte_source.hpp"
 #include "tessera/io/csv.hpp"
 #include "tessera/io/idx.hpp"
