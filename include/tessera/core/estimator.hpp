@@ -181,4 +181,38 @@ template <bool Nonnegative, bool Binary, class V>
     }
 }
 
+// The shape every fit needs: at least one row and one column.
+template <class In>
+void require_fit_shape(const In& in, const char* where) {
+    if (in.rows() == 0) throw_argument(where, "X", "is empty: fitting needs at least one row");
+    if (in.cols() == 0) throw_argument(where, "X", "has no columns");
+}
+
+// Throws invalid_argument naming the row and column of the first NaN or Inf of X (dense rows
+// or CSR). Valid data pays one vectorizable read per row (all_valid); the search that names
+// the value runs only where that read fails.
+template <class In>
+void require_finite_input(const In& in, const char* where) {
+    if constexpr (is_sparse_input<In>) {
+        const auto v = in.values();
+        if (all_valid<false, false>(v.data(), v.size())) return;
+        for (std::size_t i = 0; i < in.rows(); ++i) {
+            const auto r = in.row(i);
+            for (std::size_t t = 0; t < r.size(); ++t) {
+                if (!std::isfinite(static_cast<double>(r.values[t]))) {
+                    throw_not_finite(static_cast<double>(r.values[t]), i, static_cast<std::size_t>(r.indices[t]), where);
+                }
+            }
+        }
+    } else {
+        for (std::size_t i = 0; i < in.rows(); ++i) {
+            const auto* row = std::ranges::data(in.row(i));
+            if (all_valid<false, false>(row, in.cols())) continue;
+            for (std::size_t j = 0; j < in.cols(); ++j) {
+                if (!std::isfinite(static_cast<double>(row[j]))) throw_not_finite(static_cast<double>(row[j]), i, j, where);
+            }
+        }
+    }
+}
+
 }  // namespace tessera::detail

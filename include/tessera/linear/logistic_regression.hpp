@@ -473,36 +473,6 @@ private:
         detail::check_parallel_options(o.parallel, where);
     }
 
-    // Throws for NaN or Inf anywhere in X.
-    template <class In>
-    static void check_finite(const In& in, const char* where) {
-        if constexpr (!std::is_floating_point_v<T>) {
-            (void)in;
-            (void)where;
-        } else if constexpr (detail::is_sparse_input<In>) {
-            const auto v = in.values();
-            if (!detail::all_valid<false, false>(v.data(), v.size())) {
-                for (std::size_t i = 0; i < in.rows(); ++i) {
-                    const auto r = in.row(i);
-                    for (std::size_t t = 0; t < r.size(); ++t) {
-                        if (!std::isfinite(r.values[t])) {
-                            detail::throw_not_finite(static_cast<double>(r.values[t]), i, static_cast<std::size_t>(r.indices[t]),
-                                                     where);
-                        }
-                    }
-                }
-            }
-        } else {
-            for (std::size_t i = 0; i < in.rows(); ++i) {
-                const T* row = std::ranges::data(in.row(i));
-                if (detail::all_valid<false, false>(row, in.cols())) continue;
-                for (std::size_t j = 0; j < in.cols(); ++j) {
-                    if (!std::isfinite(row[j])) detail::throw_not_finite(static_cast<double>(row[j]), i, j, where);
-                }
-            }
-        }
-    }
-
     template <class X, class Y, class W, class Solver>
     void run(const X& x, const Y& y, const W* sample_weight, Solver solver) {
         constexpr const char* where = "logistic_regression::fit";
@@ -510,8 +480,7 @@ private:
         const auto in = detail::model_rows(x, where);
         const std::size_t n = in.rows();
         const std::size_t d = in.cols();
-        if (n == 0) detail::throw_argument(where, "X", "is empty: fitting needs at least one row");
-        if (d == 0) detail::throw_argument(where, "X", "has no columns");
+        detail::require_fit_shape(in, where);
         const auto labels = detail::collect_labels<label_type>(y);
         if (labels.size() != n) {
             detail::throw_argument<dimension_mismatch>(where, "y",
@@ -533,7 +502,7 @@ private:
                                        "): logistic regression needs at least two");
         }
         check_options(options_, k, where);
-        check_finite(in, where);
+        detail::require_finite_input(in, where);
         const auto target = enc.encode(labels, where, "y");
 
         // c_i = C * sample weight * class weight.
@@ -619,18 +588,12 @@ private:
         const double ref = f.gradient_norm_at_zero();
         stop.gradient_reference = ref > 0 && std::isfinite(ref) ? ref : 1.0;
         using F = detail::zero_start_objective<Objective>;
-        std::vector<double> l1w;
-        if (l1 > 0) {
-            l1w.assign(f.dimension(), 0.0);
-            std::fill_n(l1w.begin(), n_coef, l1);
-        }
+        std::vector<double> l1w(f.dimension(), 0.0);  // the coefficients carry l1, the intercepts 0
+        std::fill_n(l1w.begin(), n_coef, l1);
         const std::span<double> ws(w);
         if constexpr (std::is_same_v<Solver, builtin>) {
             const auto s = options_.solver;
-            if (l1 > 0 || s == logistic_solver::owlqn) {
-                if (l1w.empty()) l1w.assign(f.dimension(), 0.0);
-                return optimize::owlqn{}.minimize(f, l1w, ws, stop);
-            }
+            if (l1 > 0 || s == logistic_solver::owlqn) return optimize::owlqn{}.minimize(f, l1w, ws, stop);
             if (s == logistic_solver::lbfgs) return optimize::lbfgs{}.minimize(f, ws, stop);
             return optimize::trust_region_newton{}.minimize(f, ws, stop);
         } else {
@@ -642,7 +605,6 @@ private:
                           "fit_with needs a solver with minimize(objective, w, stop) (optimize::minimizer_for) or "
                           "minimize(objective, l1, w, stop) (optimize::l1_minimizer_for)");
             if constexpr (takes_l1) {
-                if (l1w.empty()) l1w.assign(f.dimension(), 0.0);
                 return user.minimize(f, std::span<const double>(l1w), ws, stop);
             } else {
                 if (l1 > 0) {
@@ -665,7 +627,7 @@ private:
                                                        "has " + std::to_string(in.cols()) +
                                                            " columns but the model was fitted on " + std::to_string(d));
         }
-        check_finite(in, where);
+        detail::require_finite_input(in, where);
         const std::size_t rows = coef_.rows();
         const std::size_t k = n_classes();
         const std::size_t cols = what == output::decision ? rows : k;

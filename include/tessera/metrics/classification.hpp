@@ -24,6 +24,7 @@
 #include "tessera/core/concepts.hpp"
 #include "tessera/core/dense_matrix.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/estimator.hpp"
 #include "tessera/core/labels.hpp"
 
 namespace tessera {
@@ -239,33 +240,16 @@ template <label_range A, std::ranges::input_range S, label L>
 /// row i and a negative row j counts w_i w_j, and the result is divided by the total positive
 /// weight times the total negative weight. Throws as the unweighted form, plus
 /// `tessera::dimension_mismatch` when `sample_weight` differs in length and
-/// `tessera::invalid_argument` for a negative or non-finite weight or when all the positive (or
-/// all the negative) rows weigh 0 (where scikit-learn warns and returns NaN).
+/// `tessera::invalid_argument` for a negative or non-finite weight, for weights that are all 0,
+/// or when all the positive (or all the negative) rows weigh 0 (where scikit-learn warns and
+/// returns NaN).
 template <label_range A, std::ranges::input_range S, label L, std::ranges::input_range W>
     requires numeric<std::ranges::range_value_t<S>> && numeric<std::ranges::range_value_t<W>>
 [[nodiscard]] double roc_auc_score(const A& y_true, const S& scores, const L& positive, const W& sample_weight) {
     constexpr const char* where = "roc_auc_score";
     auto rows = detail::collect_scored_rows(y_true, scores, positive, where);
-    std::size_t i = 0;
-    for (auto&& w : sample_weight) {
-        if (i == rows.size()) {
-            detail::throw_argument<dimension_mismatch>(where, "sample_weight",
-                                                       "has more values than y_true has labels (" +
-                                                           std::to_string(rows.size()) + ")");
-        }
-        const auto v = static_cast<double>(w);
-        if (!std::isfinite(v) || v < 0) {
-            detail::throw_argument(where, "sample_weight",
-                                   "must be finite and >= 0 (position " + std::to_string(i) + " holds " +
-                                       std::to_string(v) + ")");
-        }
-        rows[i++].weight = v;
-    }
-    if (i != rows.size()) {
-        detail::throw_argument<dimension_mismatch>(where, "sample_weight",
-                                                   "has " + std::to_string(i) + " values but y_true has " +
-                                                       std::to_string(rows.size()) + " labels");
-    }
+    const auto weights = detail::collect_weights(sample_weight, rows.size(), where);
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i].weight = weights[i];
     return detail::roc_auc_of(rows, positive, where);
 }
 

@@ -281,8 +281,7 @@ protected:
              const char* where) {
         derived().check_options(where);
         const auto in = model_rows(x, where);
-        if (in.rows() == 0) throw_argument(where, "X", "is empty: fitting needs at least one row");
-        if (in.cols() == 0) throw_argument(where, "X", "has no columns");
+        require_fit_shape(in, where);
         const auto labels = collect_labels<label_type>(y);
         if (labels.size() != in.rows()) {
             throw_argument<dimension_mismatch>(where, "y",

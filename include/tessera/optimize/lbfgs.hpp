@@ -41,15 +41,29 @@ public:
     void clear() noexcept { count_ = 0; }
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
 
-    // Stores the pair unless its curvature s'y is not safely positive (which would make the
-    // approximation indefinite); returns whether it was stored.
-    bool push(std::span<const double> s, std::span<const double> y) {
-        const double sy = dot(s, y);
-        const double yy = dot(y, y);
+    // Stores the step from (w_old, g_old) to (w, g) as the pair s = w - w_old, y = g - g_old,
+    // unless its curvature s'y is not safely positive (which would make the approximation
+    // indefinite); returns whether it was stored. The curvature is measured before anything is
+    // written, since with the ring full the slot written is the oldest pair's.
+    bool push_step(std::span<const double> w, std::span<const double> w_old, std::span<const double> g,
+                   std::span<const double> g_old) {
+        double sy_lane[2] = {0, 0};  // even and odd indices, the order detail::dot adds in
+        double yy_lane[2] = {0, 0};
+        for (std::size_t i = 0; i < n_; ++i) {
+            const double yi = g[i] - g_old[i];
+            sy_lane[i % 2] += (w[i] - w_old[i]) * yi;
+            yy_lane[i % 2] += yi * yi;
+        }
+        const double sy = sy_lane[0] + sy_lane[1];
+        const double yy = yy_lane[0] + yy_lane[1];
         if (!(sy > std::numeric_limits<double>::epsilon() * yy) || !std::isfinite(sy)) return false;
         const std::size_t slot = (head_ + count_) % m_;
-        std::copy(s.begin(), s.end(), s_.begin() + static_cast<std::ptrdiff_t>(slot * n_));
-        std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(slot * n_));
+        double* s = s_.data() + slot * n_;
+        double* y = y_.data() + slot * n_;
+        for (std::size_t i = 0; i < n_; ++i) {
+            s[i] = w[i] - w_old[i];
+            y[i] = g[i] - g_old[i];
+        }
         rho_[slot] = 1.0 / sy;
         gamma_ = sy / yy;
         if (count_ < m_) {
@@ -222,7 +236,7 @@ struct lbfgs {
         }
 
         minimize_result res;
-        std::vector<double> g(n), w_old(n), g_old(n), d(n), s(n), y(n), best_g;
+        std::vector<double> g(n), w_old(n), g_old(n), d(n), best_g;
         detail::lbfgs_memory mem(n, options.memory);
         double f = fun.value_and_gradient(std::span<const double>(w.data(), n), g);
         res.evaluations = 1;
@@ -252,11 +266,7 @@ struct lbfgs {
             }
             restarted = false;
             ++res.iterations;
-            for (std::size_t i = 0; i < n; ++i) {
-                s[i] = w[i] - w_old[i];
-                y[i] = g[i] - g_old[i];
-            }
-            mem.push(s, y);
+            mem.push_step(w, w_old, g, g_old);
             gnorm = detail::norm2(g);
         }
         res.objective = f;

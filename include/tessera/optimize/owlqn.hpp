@@ -82,7 +82,7 @@ struct owlqn {
         if (!(options.c1 > 0 && options.c1 < 1)) tessera::detail::throw_argument(where, "options.c1", "must lie in (0, 1)");
 
         minimize_result res;
-        std::vector<double> g(n), pg(n), d(n), w_old(n), g_old(n), orthant(n), s(n), y(n);
+        std::vector<double> g(n), pg(n), d(n), w_old(n), g_old(n), orthant(n);
         detail::lbfgs_memory mem(n, options.memory);
         const std::span<const double> wc(w.data(), n);
         double f = fun.value_and_gradient(wc, g) + detail::l1_term(wc, l1);
@@ -144,11 +144,7 @@ struct owlqn {
             restarted = false;
             ++res.iterations;
             stalls = f_old - f <= 4 * std::numeric_limits<double>::epsilon() * std::fabs(f_old) ? stalls + 1 : 0;
-            for (std::size_t j = 0; j < n; ++j) {
-                s[j] = w[j] - w_old[j];
-                y[j] = g[j] - g_old[j];
-            }
-            mem.push(s, y);
+            mem.push_step(w, w_old, g, g_old);
             detail::pseudo_gradient(wc, g, l1, pg);
             pgnorm = detail::norm2(pg);
             if (stalls >= 3 && pgnorm > target) {

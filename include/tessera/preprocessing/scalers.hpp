@@ -119,37 +119,6 @@ template <class In>
     return s;
 }
 
-// Checks X for fit: rows and columns, finite values.
-template <class In>
-void check_scaler_input(const In& in, const char* where) {
-    if (in.rows() == 0) throw_argument(where, "X", "is empty: fitting needs at least one row");
-    if (in.cols() == 0) throw_argument(where, "X", "has no columns");
-}
-
-template <class In>
-void check_scaler_finite(const In& in, const char* where) {
-    if constexpr (is_sparse_input<In>) {
-        const auto v = in.values();
-        if (all_valid<false, false>(v.data(), v.size())) return;
-        for (std::size_t i = 0; i < in.rows(); ++i) {
-            const auto r = in.row(i);
-            for (std::size_t t = 0; t < r.size(); ++t) {
-                if (!std::isfinite(r.values[t])) {
-                    throw_not_finite(static_cast<double>(r.values[t]), i, static_cast<std::size_t>(r.indices[t]), where);
-                }
-            }
-        }
-    } else {
-        for (std::size_t i = 0; i < in.rows(); ++i) {
-            const auto* row = std::ranges::data(in.row(i));
-            if (all_valid<false, false>(row, in.cols())) continue;
-            for (std::size_t j = 0; j < in.cols(); ++j) {
-                if (!std::isfinite(row[j])) throw_not_finite(static_cast<double>(row[j]), i, j, where);
-            }
-        }
-    }
-}
-
 // What the three scalers share: fit's checks, the per-element transform of dense and sparse X
 // through the derived scaler's forward(j, x) and backward(j, y), fitted state, and persistence
 // of the fitted vectors.
@@ -175,9 +144,9 @@ public:
         const char* where = Derived::fit_where;
         const auto in = model_rows(x, where);
         derived().check_options(where);
-        check_scaler_input(in, where);
+        require_fit_shape(in, where);
         derived().check_sparse(is_sparse_input<decltype(in)>, where);
-        check_scaler_finite(in, where);
+        require_finite_input(in, where);
         derived().learn(compute_column_stats(in));
         n_features_ = in.cols();
         n_samples_seen_ = in.rows();
@@ -278,7 +247,7 @@ private:
                                                "has " + std::to_string(in.cols()) + " columns but the scaler was fitted on " +
                                                    std::to_string(n_features_));
         }
-        check_scaler_finite(in, where);
+        require_finite_input(in, where);
         const Derived& self = derived();
         const auto map = [&](std::size_t j, T v) {
             const double y = inverse ? self.backward(j, static_cast<double>(v)) : self.forward(j, static_cast<double>(v));

@@ -410,7 +410,7 @@ public:
         block_loss_.resize(blocks_);
         curvature_.resize(k_ == 1 ? n_ : n_ * k_);
         if (k_ > 1) {
-            scratch_.resize(blocks_ * (2 + linear_tile_rows) * k_);
+            scratch_.resize(blocks_ * (1 + linear_tile_rows) * k_);
             tile_index_.resize(blocks_ * linear_tile_rows);
         }
     }
@@ -460,6 +460,32 @@ private:
         return {acc, lo, std::min(n_, lo + block_rows_)};
     }
 
+    // Block b's multinomial residual rows (k_ values per data row), added to acc through
+    // axpy_rows linear_tile_rows data rows at a time.
+    class residual_tile {
+    public:
+        residual_tile(logistic_objective& f, std::size_t b, double* acc) noexcept
+            : f_(f), rows_(f.scratch_.data() + (b * (1 + linear_tile_rows) + 1) * f.k_),
+              index_(f.tile_index_.data() + b * linear_tile_rows), acc_(acc) {}
+        // Where the residuals of data row i go (adding the full tile first).
+        [[nodiscard]] double* row_for(std::size_t i) noexcept {
+            if (pending_ == linear_tile_rows) flush();
+            index_[pending_] = i;
+            return rows_ + (pending_++) * f_.k_;
+        }
+        void flush() noexcept {
+            if (pending_ > 0) f_.rows_.axpy_rows(index_, rows_, pending_, acc_, f_.d_, f_.k_);
+            pending_ = 0;
+        }
+
+    private:
+        const logistic_objective& f_;
+        double* rows_;
+        std::size_t* index_;
+        double* acc_;
+        std::size_t pending_ = 0;
+    };
+
     void value_block(std::size_t b, const double* w) {
         const auto [g, lo, hi] = open_block(b);
         double loss = 0;
@@ -482,10 +508,8 @@ private:
             }
             if (intercept_) g[d_] = gb;
         } else {
-            double* z = scratch_.data() + b * (2 + linear_tile_rows) * k_;
-            double* tile = z + 2 * k_;
-            std::size_t* index = tile_index_.data() + b * linear_tile_rows;
-            std::size_t pending = 0;
+            double* z = scratch_.data() + b * (1 + linear_tile_rows) * k_;
+            residual_tile tile(*this, b, g);
             double* gb = intercept_ ? g + k_ * d_ : nullptr;
             for (std::size_t i = lo; i < hi; ++i) {
                 double* p = curvature_.data() + i * k_;
@@ -508,19 +532,14 @@ private:
                 const std::size_t y = static_cast<std::size_t>(target_[i]);
                 loss += c * (std::log(sum) + top - z[y]);
                 const double inv = 1.0 / sum;
-                double* r = tile + pending * k_;
+                double* r = tile.row_for(i);
                 for (std::size_t k = 0; k < k_; ++k) {
                     p[k] *= inv;
                     r[k] = c * (p[k] - (k == y ? 1.0 : 0.0));
                     if (gb != nullptr) gb[k] += r[k];
                 }
-                index[pending++] = i;
-                if (pending == linear_tile_rows) {
-                    rows_.axpy_rows(index, tile, pending, g, d_, k_);
-                    pending = 0;
-                }
             }
-            if (pending > 0) rows_.axpy_rows(index, tile, pending, g, d_, k_);
+            tile.flush();
         }
         block_loss_[b] = loss;
     }
@@ -539,10 +558,8 @@ private:
             }
             if (intercept_) h[d_] = hb;
         } else {
-            double* u = scratch_.data() + b * (2 + linear_tile_rows) * k_ + k_;
-            double* tile = u + k_;
-            std::size_t* index = tile_index_.data() + b * linear_tile_rows;
-            std::size_t pending = 0;
+            double* u = scratch_.data() + b * (1 + linear_tile_rows) * k_;
+            residual_tile tile(*this, b, h);
             double* hb = intercept_ ? h + k_ * d_ : nullptr;
             for (std::size_t i = lo; i < hi; ++i) {
                 const double c = weight_[i];
@@ -554,18 +571,13 @@ private:
                     if (intercept_) u[k] += v[k_ * d_ + k];
                     mean += p[k] * u[k];
                 }
-                double* r = tile + pending * k_;
+                double* r = tile.row_for(i);
                 for (std::size_t k = 0; k < k_; ++k) {
                     r[k] = c * p[k] * (u[k] - mean);
                     if (hb != nullptr) hb[k] += r[k];
                 }
-                index[pending++] = i;
-                if (pending == linear_tile_rows) {
-                    rows_.axpy_rows(index, tile, pending, h, d_, k_);
-                    pending = 0;
-                }
             }
-            if (pending > 0) rows_.axpy_rows(index, tile, pending, h, d_, k_);
+            tile.flush();
         }
     }
 
@@ -623,7 +635,7 @@ private:
     std::vector<double> partial_;
     std::vector<double> block_loss_;
     std::vector<double> curvature_;
-    std::vector<double> scratch_;      // per block: z, u, and a tile of residual rows
+    std::vector<double> scratch_;  // per block: one row of class scores, then a tile of residual rows
     std::vector<std::size_t> tile_index_;
 };
 
