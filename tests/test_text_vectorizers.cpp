@@ -910,7 +910,7 @@ TEST_CASE("tfidf_vectorizer: errors, save and load") {
         part.push_back(std::byte{0});
         w.write_bytes(part);
         w.write_bytes(archive_bytes(three));
-        CHECK_THROWS_WITH_AS((void)from_bytes<tvf>(w.bytes()), doctest::Contains("the counts part has bytes after its archive"),
+        CHECK_THROWS_WITH_AS((void)from_bytes<tvf>(w.bytes()), doctest::Contains("tfidf_vectorizer.counts: the part has bytes after its archive"),
                              tessera::format_error);
     }
     {

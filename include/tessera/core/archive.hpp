@@ -608,6 +608,30 @@ private:
     std::size_t pos_ = 0;
 };
 
+/// Writes `model` as one field of `w`: a complete archive of its own (Model::header(), payload,
+/// checksum), so that a composite model (a pipeline, a vectorizer of two parts) stores its parts
+/// with their own kinds, types and versions. Throws as model.write_to.
+template <class Model>
+void write_nested(archive_writer& w, const Model& model) {
+    archive_writer part(Model::header());
+    model.write_to(part);
+    w.write_bytes(part.bytes());
+}
+
+/// Reads a field written by write_nested: the part's archive is verified against
+/// Model::header() and decoded by Model::read_from(part, args...). `source` names the part in
+/// error messages. Throws format_error for a part of another kind or type, a corrupt part, or
+/// bytes after the part's archive inside the field.
+template <class Model, class... Args>
+[[nodiscard]] Model read_nested(archive_reader& r, std::string_view field, const std::string& source, Args&&... args) {
+    const auto bytes = r.read_bytes(field);
+    archive_reader part(std::span<const std::byte>(bytes), Model::header(), source);
+    if (bytes.size() != detail::archive_header_size + part.header().payload_size) {
+        r.fail(source + ": the part has bytes after its archive");
+    }
+    return Model::read_from(part, std::forward<Args>(args)...);
+}
+
 /// Saves `model` to a file as one archive under Model::header(): the save(path) of every
 /// tessera model. Throws as model.write_to, and io_error when the file cannot be written.
 template <class Model>

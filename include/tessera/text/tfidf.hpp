@@ -335,19 +335,15 @@ public:
     /// fit, tessera::invalid_argument for a custom token rule.
     void write_to(archive_writer& w) const {
         detail::require_fitted(fitted(), "tfidf_vectorizer::write_to");
-        archive_writer counts(counts_type::header());
-        counts_.write_to(counts);
-        w.write_bytes(counts.bytes());
-        archive_writer tfidf(transformer_type::header());
-        tfidf_.write_to(tfidf);
-        w.write_bytes(tfidf.bytes());
+        write_nested(w, counts_);
+        write_nested(w, tfidf_);
     }
 
     /// Reads a vectorizer written by write_to; throws tessera::format_error for anything
     /// inconsistent in either part, or parts that disagree on the number of columns.
     [[nodiscard]] static tfidf_vectorizer read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
-        auto counts = read_part<counts_type>(r, "counts", alloc);
-        auto tfidf = read_part<transformer_type>(r, "tfidf", alloc);
+        auto counts = read_nested<counts_type>(r, "counts", "tfidf_vectorizer.counts", alloc);
+        auto tfidf = read_nested<transformer_type>(r, "tfidf", "tfidf_vectorizer.tfidf", alloc);
         r.expect_end();
         if (tfidf.n_features() != counts.vocabulary_size()) {
             r.fail("tfidf_vectorizer::read_from: the tf-idf part has " + std::to_string(tfidf.n_features()) +
@@ -375,17 +371,6 @@ public:
     }
 
 private:
-    template <class Part>
-    [[nodiscard]] static Part read_part(archive_reader& r, const char* name, const Allocator& alloc) {
-        const auto bytes = r.read_bytes(name);
-        archive_reader part(std::span<const std::byte>(bytes), Part::header(),
-                            std::string("tfidf_vectorizer.") + name);
-        if (bytes.size() != detail::archive_header_size + part.header().payload_size) {
-            r.fail(std::string("tfidf_vectorizer::read_from: the ") + name + " part has bytes after its archive");
-        }
-        return Part::read_from(part, alloc);
-    }
-
     counts_type counts_;
     transformer_type tfidf_;
 };
