@@ -37,6 +37,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/estimator.hpp"
 #include "tessera/core/parallel.hpp"
+#include "tessera/preprocessing/detail/common.hpp"
 
 namespace tessera {
 
@@ -123,18 +124,20 @@ template <class In>
 // through the derived scaler's forward(j, x) and backward(j, y), fitted state, and persistence
 // of the fitted vectors.
 template <class Derived, class T, class Allocator>
-class column_scaler {
+class column_scaler : public column_model<Derived, T, Allocator> {
     static_assert(std::is_floating_point_v<T>, "the scalers read and write float or double values");
+    using model = column_model<Derived, T, Allocator>;
 
 protected:
-    using value_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<T>;
-    using double_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<double>;
-    using double_vector = std::vector<double, double_allocator>;
+    using typename model::value_allocator;
+    using model::alloc_;
+    using model::derived;
+    using model::n_features_;
+    using model::n_samples_seen_;
 
 public:
-    using value_type = T;
-    using allocator_type = Allocator;
-    using dense_output = dense_matrix<T, value_allocator>;
+    using typename model::dense_output;
+    using model::fitted;
 
     /// Learns the per-feature statistics from X (dense rows of T or a CSR matrix of T),
     /// replacing anything learnt before. O(nnz) time, O(d) memory.
@@ -176,65 +179,8 @@ public:
         return apply(x, Derived::inverse_where, true);
     }
 
-    [[nodiscard]] bool fitted() const noexcept { return n_features_ > 0; }
-    /// Columns of X at fit (0 before).
-    [[nodiscard]] std::size_t n_features() const noexcept { return n_features_; }
-    /// Rows of X at fit.
-    [[nodiscard]] std::size_t n_samples_seen() const noexcept { return n_samples_seen_; }
-    [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
-
-    /// Saves to a file (the versioned, checksummed archive of core/archive.hpp).
-    void save(const std::filesystem::path& path) const { save_archive(derived(), path); }
-
-    /// Loads a file written by save. Throws io_error (unreadable) or format_error.
-    [[nodiscard]] static Derived load(const std::filesystem::path& path, const Allocator& alloc = Allocator()) {
-        return load_archive<Derived>(path, alloc);
-    }
-
-    [[nodiscard]] static archive_header header() {
-        return archive_header{Derived::archive_kind, 1, archive_type<T>::tag, type_tag::none};
-    }
-
 protected:
-    explicit column_scaler(const Allocator& alloc) : alloc_(alloc) {}
-
-    [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
-    [[nodiscard]] const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
-
-    [[nodiscard]] double_vector make_vector(const std::vector<double>& v) const {
-        return double_vector(v.begin(), v.end(), double_allocator(alloc_));
-    }
-
-    // The shape fields of an archive; read_shape returns the feature count.
-    void write_shape(archive_writer& w) const {
-        require_fitted(fitted(), Derived::write_where);
-        w.write<std::uint64_t>(n_features_);
-        w.write<std::uint64_t>(n_samples_seen_);
-    }
-    void read_shape(archive_reader& r, const char* where) {
-        n_features_ = static_cast<std::size_t>(r.read<std::uint64_t>("n_features"));
-        n_samples_seen_ = static_cast<std::size_t>(r.read<std::uint64_t>("n_samples_seen"));
-        if (n_features_ == 0 || n_samples_seen_ == 0) r.fail(std::string(where) + ": no features or no rows");
-    }
-    // Reads a vector of n_features finite doubles (positive with Positive).
-    template <bool Positive = false>
-    [[nodiscard]] double_vector read_column_vector(archive_reader& r, const char* field, const char* where) const {
-        auto v = r.read_vector<double, double_allocator>(field, double_allocator(alloc_));
-        if (v.size() != n_features_) {
-            r.fail(std::string(where) + ": " + field + " has " + std::to_string(v.size()) + " values for " +
-                   std::to_string(n_features_) + " features");
-        }
-        for (const double x : v) {
-            if (!std::isfinite(x) || (Positive && !(x > 0))) {
-                r.fail(std::string(where) + ": a value of " + field + " is not finite" + (Positive ? " or not positive" : ""));
-            }
-        }
-        return v;
-    }
-
-    std::size_t n_features_ = 0;
-    std::size_t n_samples_seen_ = 0;
-    Allocator alloc_;
+    explicit column_scaler(const Allocator& alloc) : model(alloc) {}
 
 private:
     template <class X>
@@ -242,11 +188,7 @@ private:
         require_fitted(fitted(), where);
         const auto in = model_rows(x, where);
         using In = decltype(in);
-        if ((in.rows() > 0 || is_sparse_input<In>) && in.cols() != n_features_) {
-            throw_argument<dimension_mismatch>(where, "X",
-                                               "has " + std::to_string(in.cols()) + " columns but the scaler was fitted on " +
-                                                   std::to_string(n_features_));
-        }
+        this->require_width(in, where);
         require_finite_input(in, where);
         const Derived& self = derived();
         const auto map = [&](std::size_t j, T v) {
@@ -352,7 +294,6 @@ private:
     static constexpr const char* fit_where = "standard_scaler::fit";
     static constexpr const char* transform_where = "standard_scaler::transform";
     static constexpr const char* inverse_where = "standard_scaler::inverse_transform";
-    static constexpr const char* write_where = "standard_scaler::write_to";
 
     void check_options(const char*) const noexcept {}
     void check_sparse(bool sparse, const char* where) const {
@@ -455,7 +396,6 @@ private:
     static constexpr const char* fit_where = "min_max_scaler::fit";
     static constexpr const char* transform_where = "min_max_scaler::transform";
     static constexpr const char* inverse_where = "min_max_scaler::inverse_transform";
-    static constexpr const char* write_where = "min_max_scaler::write_to";
 
     void check_options(const char* where) const {
         if (!std::isfinite(options_.range_min) || !std::isfinite(options_.range_max) ||
@@ -541,7 +481,6 @@ private:
     static constexpr const char* fit_where = "max_abs_scaler::fit";
     static constexpr const char* transform_where = "max_abs_scaler::transform";
     static constexpr const char* inverse_where = "max_abs_scaler::inverse_transform";
-    static constexpr const char* write_where = "max_abs_scaler::write_to";
 
     void check_options(const char*) const noexcept {}
     void check_sparse(bool, const char*) const noexcept {}
