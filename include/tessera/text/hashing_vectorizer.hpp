@@ -149,6 +149,21 @@ public:
     explicit hashing_vectorizer(hashing_vectorizer_options options = {}, const Allocator& alloc = Allocator())
         : options_(std::move(options)), tokenizer_(validated(options_)), alloc_(alloc) {}
 
+    /// Learns nothing: the columns come from a hash, not from the documents, which are not read.
+    /// It exists so that the vectorizer is a transformer (compose/roles.hpp) like the others and
+    /// can open a pipeline.
+    template <document_range Docs>
+    void fit(Docs&& /*docs*/) const noexcept {}
+
+    /// transform(docs): there is nothing to fit.
+    template <document_range Docs>
+    [[nodiscard]] matrix_type fit_transform(Docs&& docs) const {
+        return transform(std::forward<Docs>(docs));
+    }
+
+    /// Always true: a hashing vectorizer is ready on construction.
+    [[nodiscard]] bool fitted() const noexcept { return true; }
+
     /// One row per document of `docs`, n_features() columns (see the header comment).
     template <document_range Docs>
     [[nodiscard]] matrix_type transform(Docs&& docs) const {
