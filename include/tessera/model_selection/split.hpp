@@ -1,4 +1,5 @@
-// tessera/model_selection/split.hpp - seeded train/test splits, plain and stratified.
+// tessera/model_selection/split.hpp - seeded train/test splits, plain and stratified, and the
+// row subsets they select (dense rows, CSR matrices, labels, documents).
 //
 //   const auto s = tessera::stratified_train_test_split(labels, {.test_fraction = 0.25, .seed = 42});
 //   auto x_train = tessera::take_rows(x, s.train);
@@ -18,9 +19,12 @@
 #include <ranges>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/concepts.hpp"
+#include "tessera/core/csr_matrix.hpp"
 #include "tessera/core/dense_matrix.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/labels.hpp"
@@ -165,5 +169,95 @@ template <std::ranges::random_access_range R>
     }
     return out;
 }
+
+/// The rows `index` of a CSR view, in that order, as a new CSR matrix (each row's entries are
+/// copied as stored). O(index.size() + nnz of the chosen rows). Throws invalid_argument naming
+/// the first index that is out of range, or when the chosen rows hold more entries than Index
+/// can count (possible when rows repeat).
+template <class T, class Index, class Allocator = std::allocator<std::remove_cv_t<T>>>
+[[nodiscard]] csr_matrix<std::remove_cv_t<T>, Index, Allocator> take_rows(csr_view<T, Index> x,
+                                                                           std::span<const std::size_t> index,
+                                                                           const Allocator& alloc = Allocator()) {
+    using out_type = csr_matrix<std::remove_cv_t<T>, Index, Allocator>;
+    std::size_t nnz = 0;
+    for (std::size_t i = 0; i < index.size(); ++i) {
+        if (index[i] >= x.rows()) {
+            detail::throw_argument("take_rows", "index",
+                                   "entry " + std::to_string(i) + " is " + std::to_string(index[i]) +
+                                       " but x has " + std::to_string(x.rows()) + " rows");
+        }
+        nnz += x.row(index[i]).size();
+    }
+    detail::require_index_range<Index>(index.size(), x.cols(), nnz, "take_rows");
+    const typename out_type::index_vector::allocator_type index_alloc(alloc);
+    typename out_type::index_vector indptr(index.size() + 1, Index{0}, index_alloc);
+    typename out_type::index_vector indices(index_alloc);
+    typename out_type::value_vector values(alloc);
+    indices.reserve(nnz);
+    values.reserve(nnz);
+    for (std::size_t i = 0; i < index.size(); ++i) {
+        const auto r = x.row(index[i]);
+        indices.insert(indices.end(), r.indices.begin(), r.indices.end());
+        values.insert(values.end(), r.values.begin(), r.values.end());
+        indptr[i + 1] = static_cast<Index>(indices.size());
+    }
+    return out_type(index.size(), x.cols(), std::move(indptr), std::move(indices), std::move(values));
+}
+
+/// The same for an owning CSR matrix; the result uses a copy of its allocator.
+template <class T, class Index, class Allocator>
+[[nodiscard]] csr_matrix<T, Index, Allocator> take_rows(const csr_matrix<T, Index, Allocator>& x,
+                                                         std::span<const std::size_t> index) {
+    return take_rows(x.view(), index, x.get_allocator());
+}
+
+namespace detail {
+
+template <class X>
+inline constexpr bool is_csr = false;
+template <class T, class Index>
+inline constexpr bool is_csr<csr_view<T, Index>> = true;
+template <class T, class Index, class Allocator>
+inline constexpr bool is_csr<csr_matrix<T, Index, Allocator>> = true;
+
+/// What subset() accepts: a CSR view or matrix, a dense input, or a sized random-access range.
+template <class X>
+concept subsettable = is_csr<std::remove_cvref_t<X>> || dense_input<X> ||
+                      (std::ranges::random_access_range<const X> && std::ranges::sized_range<const X>);
+
+// The rows `index` of any training input: CSR rows as a csr_matrix, dense rows as a
+// dense_matrix, elements of any other random-access range (labels, documents) as a std::vector.
+// A range of numeric rows counts as dense, so it becomes a matrix, never a vector of vectors.
+template <subsettable X>
+[[nodiscard]] auto subset(const X& x, std::span<const std::size_t> index) {
+    if constexpr (is_csr<std::remove_cvref_t<X>>) {
+        return take_rows(x, index);
+    } else if constexpr (dense_input<X>) {
+        return take_rows(x, index);
+    } else {
+        return take(x, index);
+    }
+}
+
+// How many rows subset() can choose from (for a dense range of rows, after checking that the
+// rows have equal lengths).
+template <subsettable X>
+[[nodiscard]] std::size_t subset_size(const X& x, const char* where, const char* arg) {
+    if constexpr (is_csr<std::remove_cvref_t<X>>) {
+        return x.rows();
+    } else if constexpr (dense_input<X>) {
+        return as_rows(x, where, arg).rows();
+    } else {
+        return static_cast<std::size_t>(std::ranges::size(x));
+    }
+}
+
+}  // namespace detail
+
+/// The type detail::subset gives for an input of type X: csr_matrix for a CSR view or matrix,
+/// dense_matrix for dense rows, std::vector of the elements for any other random-access range.
+/// A scorer given to cross_validate or grid_search receives the test rows in these types.
+template <detail::subsettable X>
+using subset_t = decltype(detail::subset(std::declval<const X&>(), std::span<const std::size_t>{}));
 
 }  // namespace tessera
