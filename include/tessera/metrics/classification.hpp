@@ -1,14 +1,17 @@
-// tessera/metrics/classification.hpp - accuracy, a confusion matrix, precision, recall and F1
-// for one class, ROC AUC and log-loss, on any ranges of labels.
+// tessera/metrics/classification.hpp - accuracy, precision, recall and F-scores (per class or
+// averaged), a confusion matrix, ROC AUC and log-loss, on any ranges of labels.
 //
 //   const double acc = tessera::accuracy_score(y_true, y_pred);
+//   const double f1 = tessera::f1_score(y_true, y_pred, {.average = tessera::averaging::macro});
 //   const auto spam = tessera::binary_scores(y_true, y_pred, std::string("spam"));
 //   // spam.precision, spam.recall, spam.f1, spam.support
+//   for (const auto& c : tessera::per_class_scores(y_true, y_pred)) { /* c.label, c.f_score, ... */ }
 //   const double auc = tessera::roc_auc_score(y_true, spam_scores, std::string("spam"));
 //   const double loss = tessera::log_loss(y_true, model.predict_proba(x), model.classes());
 //
-// The definitions are scikit-learn's (sklearn.metrics): a ratio whose denominator is 0 is
-// reported as 0 (scikit-learn's zero_division=0, without its warning).
+// The definitions are scikit-learn 1.2.1's (sklearn.metrics). A precision or recall whose
+// denominator is 0 is reported as 0 (scikit-learn's default zero_division="warn", without the
+// warning) unless the options ask for 1.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +20,7 @@
 #include <cstddef>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <vector>
@@ -64,8 +68,6 @@ bool same_label(const A& a, const B& b) {
         return a == b;
     }
 }
-
-inline double safe_ratio(double num, double den) noexcept { return den == 0 ? 0.0 : num / den; }
 
 // One row of a ROC computation: its score, its weight and whether it is a positive.
 struct scored_row {
@@ -151,6 +153,284 @@ template <label_range A, label_range B>
     return static_cast<double>(hits) / static_cast<double>(n);
 }
 
+/// How precision_score, recall_score, f1_score, fbeta_score and precision_recall_fscore
+/// combine the scores of several classes (scikit-learn's `average`).
+enum class averaging {
+    binary,    ///< the scores of options.positive alone; y_true and y_pred hold at most two labels
+    micro,     ///< the scores of the true positives, predictions and supports summed over the classes
+    macro,     ///< the unweighted mean of the per-class scores
+    weighted,  ///< the mean of the per-class scores weighted by each class's support
+};
+
+/// What a precision or recall whose denominator is 0 is reported as (scikit-learn's
+/// zero_division; its default "warn" reports 0, which is `zero` here, without a warning).
+enum class zero_division_policy { zero, one };
+
+/// Options of the averaged scores; L is the storage type of y_true's labels (std::string for
+/// string-like labels). Example: `{.average = tessera::averaging::macro}`.
+template <label L>
+struct score_options {
+    /// How the classes are combined; scikit-learn's default is binary.
+    averaging average = averaging::binary;
+    /// The positive class of averaging::binary (scikit-learn's pos_label). When unset, 1 for
+    /// integer labels and `true` for bool (scikit-learn's default pos_label=1); string and
+    /// enumeration labels must set it. Not used by the other averagings.
+    std::optional<L> positive{};
+    /// The classes to score, in any order (scikit-learn's labels=): labels absent from both
+    /// ranges count zero, and rows of unlisted classes count only as false positives or false
+    /// negatives of the listed ones. Empty: every label of y_true or y_pred. Not used by
+    /// averaging::binary (as in scikit-learn).
+    std::vector<L> labels{};
+    zero_division_policy zero_division = zero_division_policy::zero;
+};
+
+/// Options of per_class_scores: the classes to report, in the order given (empty: every label
+/// of y_true or y_pred, sorted), and the zero-denominator policy. See score_options.
+template <label L>
+struct per_class_options {
+    std::vector<L> labels{};
+    zero_division_policy zero_division = zero_division_policy::zero;
+};
+
+/// Averaged precision, recall and F-score (scikit-learn's precision_recall_fscore_support with
+/// an average, which returns no support).
+struct averaged_scores {
+    double precision = 0;
+    double recall = 0;
+    double f_score = 0;  ///< F-beta; F1 unless another beta was asked for
+};
+
+/// The scores of one class (one entry of scikit-learn's precision_recall_fscore_support with
+/// average=None, plus the counts behind it).
+template <class L>
+struct class_scores {
+    L label{};
+    double precision = 0;  ///< true positives / predicted as this class
+    double recall = 0;     ///< true positives / support
+    double f_score = 0;    ///< (1 + beta^2) P R / (beta^2 P + R), 0 when the denominator is 0
+    std::size_t support = 0;  ///< rows whose true label is this class
+    std::size_t true_positives = 0;
+    std::size_t false_positives = 0;
+    std::size_t false_negatives = 0;
+};
+
+namespace detail {
+
+template <class R>
+using range_label_t = label_storage_t<std::ranges::range_value_t<R>>;
+
+// Per-class counts of a pair of label ranges, over the sorted union of their labels.
+template <class T>
+struct label_counts {
+    std::vector<T> classes;
+    std::vector<std::size_t> true_positives;
+    std::vector<std::size_t> predicted;  // rows predicted as the class
+    std::vector<std::size_t> actual;     // rows whose true label is the class (the support)
+};
+
+// The one counting pass behind binary_scores, per_class_scores and the averaged scores. Throws
+// as for_each_label_pair. O(n log k) for n rows and k classes.
+template <label_range A, label_range B>
+[[nodiscard]] label_counts<range_label_t<A>> count_labels(const A& y_true, const B& y_pred, const char* where) {
+    using T = range_label_t<A>;
+    // Copied first because an input range can be read only once, and the classes must be
+    // known before any row can be counted.
+    std::vector<T> t;
+    std::vector<T> p;
+    if constexpr (std::ranges::sized_range<A>) {
+        t.reserve(static_cast<std::size_t>(std::ranges::size(y_true)));
+        p.reserve(t.capacity());
+    }
+    for_each_label_pair(y_true, y_pred, where, [&](const auto& tv, const auto& pv) {
+        t.push_back(T(tv));
+        p.push_back(T(pv));
+    });
+    label_counts<T> c;
+    // Few classes and many rows are the common case: keep the classes found so far sorted and
+    // look each label up. Past small_set classes, sort all the labels once instead.
+    constexpr std::size_t small_set = 256;
+    for (const auto* labels : {&t, &p}) {
+        for (std::size_t i = 0; i < labels->size() && c.classes.size() <= small_set; ++i) {
+            const T& l = (*labels)[i];
+            const std::size_t at = class_position(c.classes, l);
+            if (at == c.classes.size() || label_less{}(l, c.classes[at])) {
+                c.classes.insert(c.classes.begin() + static_cast<std::ptrdiff_t>(at), l);
+            }
+        }
+    }
+    if (c.classes.size() > small_set) {
+        c.classes = t;
+        c.classes.insert(c.classes.end(), p.begin(), p.end());
+        std::sort(c.classes.begin(), c.classes.end(), label_less{});
+        c.classes.erase(std::unique(c.classes.begin(), c.classes.end()), c.classes.end());
+    }
+    const std::size_t k = c.classes.size();
+    c.true_positives.assign(k, 0);
+    c.predicted.assign(k, 0);
+    c.actual.assign(k, 0);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::size_t ti = class_position(c.classes, t[i]);
+        const std::size_t pi = class_position(c.classes, p[i]);
+        ++c.actual[ti];
+        ++c.predicted[pi];
+        c.true_positives[ti] += static_cast<std::size_t>(ti == pi);
+    }
+    return c;
+}
+
+// Where `l` is in the sorted `classes`, if it is there.
+template <class T, class K>
+[[nodiscard]] std::optional<std::size_t> find_class(const std::vector<T>& classes, const K& l) {
+    const std::size_t i = class_position(classes, l);
+    if (i == classes.size() || label_less{}(l, classes[i])) return std::nullopt;
+    return i;
+}
+
+template <class T>
+[[nodiscard]] std::string labels_text(const std::vector<T>& labels) {
+    std::string s;
+    for (const auto& l : labels) s.append(s.empty() ? "" : ", ").append(label_to_string(l));
+    return s;
+}
+
+// Precision, recall and F-beta from one class's counts, in scikit-learn 1.2.1's order of
+// operations: the F-score is computed from precision and recall after the zero-division
+// substitution, so with zero_division one a class absent from both ranges scores F = 1.
+[[nodiscard]] inline averaged_scores scores_from_counts(std::size_t tp, std::size_t predicted, std::size_t actual,
+                                                        double beta, zero_division_policy zero_division) {
+    const double if_zero = zero_division == zero_division_policy::one ? 1.0 : 0.0;
+    const auto t = static_cast<double>(tp);
+    averaged_scores s;
+    s.precision = predicted == 0 ? if_zero : t / static_cast<double>(predicted);
+    s.recall = actual == 0 ? if_zero : t / static_cast<double>(actual);
+    if (std::isinf(beta)) {
+        s.f_score = s.recall;
+    } else {
+        const double b2 = beta * beta;
+        double den = b2 * s.precision + s.recall;
+        if (den == 0) den = 1;
+        s.f_score = (1 + b2) * s.precision * s.recall / den;
+    }
+    return s;
+}
+
+inline void check_score_parameters(double beta, zero_division_policy zero_division, const char* where) {
+    if (std::isnan(beta) || beta < 0) {
+        throw_argument(where, "beta", "must be >= 0 (it is " + number_text(beta) + ")");
+    }
+    if (zero_division != zero_division_policy::zero && zero_division != zero_division_policy::one) {
+        throw_argument(where, "options.zero_division", "is not a zero_division_policy value");
+    }
+}
+
+// For each class of `labels` (or of c.classes when `labels` is empty), its index in c.classes,
+// or nothing when it occurs in neither range. Throws invalid_argument for a repeated label.
+template <class T>
+[[nodiscard]] std::vector<std::optional<std::size_t>> selected_classes(const label_counts<T>& c,
+                                                                       const std::vector<T>& labels,
+                                                                       const char* where) {
+    std::vector<std::optional<std::size_t>> out;
+    if (labels.empty()) {
+        for (std::size_t i = 0; i < c.classes.size(); ++i) out.emplace_back(i);
+        return out;
+    }
+    std::vector<T> sorted = labels;
+    std::sort(sorted.begin(), sorted.end(), label_less{});
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup != sorted.end()) {
+        throw_argument(where, "options.labels", "lists the label " + label_to_string(*dup) + " twice");
+    }
+    for (const auto& l : labels) out.push_back(find_class(c.classes, l));
+    return out;
+}
+
+template <label_range A, label_range B>
+[[nodiscard]] averaged_scores averaged_prf(const A& y_true, const B& y_pred, const score_options<range_label_t<A>>& o,
+                                           double beta, const char* where) {
+    using T = range_label_t<A>;
+    check_score_parameters(beta, o.zero_division, where);
+    if (o.average != averaging::binary && o.average != averaging::micro && o.average != averaging::macro &&
+        o.average != averaging::weighted) {
+        throw_argument(where, "options.average", "is not an averaging value");
+    }
+    const auto c = count_labels(y_true, y_pred, where);
+    std::vector<std::optional<std::size_t>> chosen;
+    if (o.average == averaging::binary) {
+        if (c.classes.size() > 2) {
+            throw_argument(where, "options.average",
+                           "is binary, but y_true and y_pred hold " + std::to_string(c.classes.size()) +
+                               " labels; use averaging::micro, macro or weighted, or per_class_scores");
+        }
+        std::optional<T> positive = o.positive;
+        if constexpr (std::integral<T>) {
+            if (!positive) positive = T(1);
+        }
+        if (!positive) {
+            throw_argument(where, "options.positive",
+                           "must be set with averaging::binary for labels that are not integers");
+        }
+        const auto at = find_class(c.classes, *positive);
+        // As in scikit-learn, an absent positive label is an error only when two labels are
+        // present, so that a one-class sample can still be scored (with zero-division values).
+        if (!at && c.classes.size() == 2) {
+            throw_argument(where, "options.positive",
+                           "label " + label_to_string(*positive) + " is not among the labels of y_true and y_pred (" +
+                               labels_text(c.classes) + ")");
+        }
+        chosen.push_back(at);
+    } else {
+        chosen = selected_classes(c, o.labels, where);
+    }
+
+    std::size_t tp_sum = 0;
+    std::size_t predicted_sum = 0;
+    std::size_t actual_sum = 0;
+    std::vector<averaged_scores> per_class;
+    std::vector<std::size_t> support;
+    for (const auto& at : chosen) {
+        const std::size_t tp = at ? c.true_positives[*at] : 0;
+        const std::size_t predicted = at ? c.predicted[*at] : 0;
+        const std::size_t actual = at ? c.actual[*at] : 0;
+        tp_sum += tp;
+        predicted_sum += predicted;
+        actual_sum += actual;
+        per_class.push_back(scores_from_counts(tp, predicted, actual, beta, o.zero_division));
+        support.push_back(actual);
+    }
+    if (o.average == averaging::micro) {
+        return scores_from_counts(tp_sum, predicted_sum, actual_sum, beta, o.zero_division);
+    }
+
+    averaged_scores mean;
+    if (o.average == averaging::weighted) {
+        if (actual_sum == 0) {
+            // Possible only when options.labels lists no class of y_true. scikit-learn then
+            // reports the zero-division value for recall, and for precision and F too when
+            // nothing was predicted as a listed class; 0 for those otherwise.
+            const double if_zero = o.zero_division == zero_division_policy::one ? 1.0 : 0.0;
+            const double other = predicted_sum == 0 ? if_zero : 0.0;
+            return averaged_scores{other, if_zero, other};
+        }
+        for (std::size_t i = 0; i < per_class.size(); ++i) {
+            const auto w = static_cast<double>(support[i]);
+            mean.precision += per_class[i].precision * w;
+            mean.recall += per_class[i].recall * w;
+            mean.f_score += per_class[i].f_score * w;
+        }
+        const auto total = static_cast<double>(actual_sum);
+        return averaged_scores{mean.precision / total, mean.recall / total, mean.f_score / total};
+    }
+    for (const auto& s : per_class) {
+        mean.precision += s.precision;
+        mean.recall += s.recall;
+        mean.f_score += s.f_score;
+    }
+    const auto k = static_cast<double>(per_class.size());
+    return averaged_scores{mean.precision / k, mean.recall / k, mean.f_score / k};
+}
+
+}  // namespace detail
+
 /// Precision, recall and F1 of one class treated as the positive one.
 struct binary_report {
     double precision = 0;  ///< true positives / predicted positives (0 when nothing is predicted positive)
@@ -162,25 +442,117 @@ struct binary_report {
     std::size_t false_negatives = 0;
 };
 
-/// Scores `positive` as the positive class (scikit-learn's precision_recall_fscore_support with
-/// average="binary", pos_label=positive, zero_division=0). O(n). Throws as accuracy_score; a
-/// positive label that occurs in neither range is allowed and gives all zeros.
+/// Scores `positive` as the positive class against all the other labels together, whatever
+/// their number (scikit-learn's precision_recall_fscore_support with labels=[positive] and
+/// zero_division=0, which equals average="binary" when there are two classes). O(n log k) for
+/// k distinct labels. Throws as accuracy_score; a positive label that occurs in neither range
+/// is allowed and gives all zeros.
 template <label_range A, label_range B, label L>
 [[nodiscard]] binary_report binary_scores(const A& y_true, const B& y_pred, const L& positive) {
+    const auto c = detail::count_labels(y_true, y_pred, "binary_scores");
     binary_report r;
-    detail::for_each_label_pair(y_true, y_pred, "binary_scores", [&](const auto& t, const auto& p) {
-        const bool tp = detail::same_label(t, positive);
-        const bool pp = detail::same_label(p, positive);
-        r.true_positives += tp && pp;
-        r.false_positives += !tp && pp;
-        r.false_negatives += tp && !pp;
-    });
+    if (const auto at = detail::find_class(c.classes, positive)) {
+        r.true_positives = c.true_positives[*at];
+        r.false_positives = c.predicted[*at] - r.true_positives;
+        r.false_negatives = c.actual[*at] - r.true_positives;
+    }
     r.support = r.true_positives + r.false_negatives;
-    const auto tp = static_cast<double>(r.true_positives);
-    r.precision = detail::safe_ratio(tp, tp + static_cast<double>(r.false_positives));
-    r.recall = detail::safe_ratio(tp, tp + static_cast<double>(r.false_negatives));
-    r.f1 = detail::safe_ratio(2 * tp, 2 * tp + static_cast<double>(r.false_positives + r.false_negatives));
+    const auto s = detail::scores_from_counts(r.true_positives, r.true_positives + r.false_positives, r.support, 1.0,
+                                              zero_division_policy::zero);
+    r.precision = s.precision;
+    r.recall = s.recall;
+    r.f1 = s.f_score;
     return r;
+}
+
+/// Precision, recall and F-beta averaged as options.average says (scikit-learn 1.2.1's
+/// precision_recall_fscore_support with average, pos_label, labels, zero_division and beta).
+/// Per class: precision P = TP / (TP + FP), recall R = TP / (TP + FN), and
+/// F = (1 + beta^2) P R / (beta^2 P + R) (0 when that denominator is 0; R when beta is +inf).
+/// binary scores options.positive alone; micro sums TP, FP and FN over the classes first (for
+/// single-label data and all classes, micro P = R = F = accuracy); macro is the plain mean over
+/// the classes; weighted weighs each class by its support.
+///
+/// Complexity: O(n log k) time for n rows and k distinct labels, O(n + k) extra memory.
+/// Throws `tessera::dimension_mismatch` for ranges of different lengths, and
+/// `tessera::invalid_argument` when y_true is empty, beta is negative or NaN, an enumerator of
+/// the options is out of range, options.labels repeats a label, or, with averaging::binary,
+/// y_true and y_pred hold more than two labels, or options.positive is unset for non-integer
+/// labels, or it is not one of two labels present.
+template <label_range A, label_range B>
+[[nodiscard]] averaged_scores precision_recall_fscore(const A& y_true, const B& y_pred,
+                                                      const score_options<detail::range_label_t<A>>& options = {},
+                                                      double beta = 1.0) {
+    return detail::averaged_prf(y_true, y_pred, options, beta, "precision_recall_fscore");
+}
+
+/// The precision TP / (TP + FP), averaged as in precision_recall_fscore (scikit-learn's
+/// precision_score). Same complexity and exceptions.
+template <label_range A, label_range B>
+[[nodiscard]] double precision_score(const A& y_true, const B& y_pred,
+                                     const score_options<detail::range_label_t<A>>& options = {}) {
+    return detail::averaged_prf(y_true, y_pred, options, 1.0, "precision_score").precision;
+}
+
+/// The recall TP / (TP + FN), averaged as in precision_recall_fscore (scikit-learn's
+/// recall_score). Same complexity and exceptions.
+template <label_range A, label_range B>
+[[nodiscard]] double recall_score(const A& y_true, const B& y_pred,
+                                  const score_options<detail::range_label_t<A>>& options = {}) {
+    return detail::averaged_prf(y_true, y_pred, options, 1.0, "recall_score").recall;
+}
+
+/// F1 = 2 P R / (P + R), averaged as in precision_recall_fscore (scikit-learn's f1_score).
+/// Same complexity and exceptions.
+template <label_range A, label_range B>
+[[nodiscard]] double f1_score(const A& y_true, const B& y_pred,
+                              const score_options<detail::range_label_t<A>>& options = {}) {
+    return detail::averaged_prf(y_true, y_pred, options, 1.0, "f1_score").f_score;
+}
+
+/// F-beta = (1 + beta^2) P R / (beta^2 P + R), averaged as in precision_recall_fscore
+/// (scikit-learn's fbeta_score): beta > 1 favours recall, beta < 1 precision; beta = 0 gives
+/// precision, beta = +inf recall. Same complexity and exceptions.
+template <label_range A, label_range B>
+[[nodiscard]] double fbeta_score(const A& y_true, const B& y_pred, double beta,
+                                 const score_options<detail::range_label_t<A>>& options = {}) {
+    return detail::averaged_prf(y_true, y_pred, options, beta, "fbeta_score").f_score;
+}
+
+/// Precision, recall, F-beta, support and counts of each class: of options.labels in their
+/// order, or of every label of y_true or y_pred in sorted order (scikit-learn's
+/// precision_recall_fscore_support with average=None). Labels absent from both ranges get
+/// zero counts and the zero-division values. Complexity as precision_recall_fscore. Throws
+/// `tessera::dimension_mismatch` for ranges of different lengths, `tessera::invalid_argument`
+/// when y_true is empty, beta is negative or NaN, or options.labels repeats a label.
+template <label_range A, label_range B>
+[[nodiscard]] std::vector<class_scores<detail::range_label_t<A>>> per_class_scores(
+    const A& y_true, const B& y_pred, const per_class_options<detail::range_label_t<A>>& options = {},
+    double beta = 1.0) {
+    constexpr const char* where = "per_class_scores";
+    detail::check_score_parameters(beta, options.zero_division, where);
+    const auto c = detail::count_labels(y_true, y_pred, where);
+    const auto chosen = detail::selected_classes(c, options.labels, where);
+    std::vector<class_scores<detail::range_label_t<A>>> out;
+    out.reserve(chosen.size());
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+        const auto& at = chosen[i];
+        class_scores<detail::range_label_t<A>> r;
+        r.label = at ? c.classes[*at] : options.labels[i];
+        if (at) {
+            r.true_positives = c.true_positives[*at];
+            r.false_positives = c.predicted[*at] - r.true_positives;
+            r.false_negatives = c.actual[*at] - r.true_positives;
+            r.support = c.actual[*at];
+        }
+        const auto s = detail::scores_from_counts(r.true_positives, r.true_positives + r.false_positives, r.support,
+                                                  beta, options.zero_division);
+        r.precision = s.precision;
+        r.recall = s.recall;
+        r.f_score = s.f_score;
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 /// counts(i, j) = the number of rows whose true class is classes[i] and predicted class is

@@ -51,6 +51,7 @@
 #include "tessera/core/labels.hpp"
 #include "tessera/core/parallel.hpp"
 #include "tessera/distance/metrics.hpp"
+#include "tessera/metrics/regression.hpp"
 #include "tessera/neighbors/common.hpp"
 #include "tessera/neighbors/kd_tree.hpp"
 #include "tessera/neighbors/knn_index.hpp"
@@ -675,18 +676,7 @@ public:
         }
         if (m < 2) detail::throw_argument(where, "X", "has " + std::to_string(m) + " rows: R^2 needs at least 2");
         detail::require_finite(std::span<const double>(truth), where, "y");
-        const auto pred = predict(x);
-        double mean = 0;
-        for (const double t : truth) mean += t;
-        mean /= static_cast<double>(m);
-        double residual = 0;
-        double spread = 0;
-        for (std::size_t i = 0; i < m; ++i) {
-            residual += (truth[i] - pred[i]) * (truth[i] - pred[i]);
-            spread += (truth[i] - mean) * (truth[i] - mean);
-        }
-        if (spread == 0) return residual == 0 ? 1.0 : 0.0;
-        return 1.0 - residual / spread;
+        return r2_score(truth, predict(x));
     }
 
     /// The k nearest training rows of every row of X, as knn_classifier::kneighbors.
