@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <iterator>
 #include <ranges>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,41 @@ struct batch_probe {
         return out;
     }
     [[nodiscard]] std::vector<int> classes() const { return {}; }
+};
+
+// A single-pass range of n values made by f(i) as they are read: a stand-in for a reader of
+// rows from a file or a socket.
+template <class F>
+class generated {
+public:
+    generated(std::size_t n, F f) : n_(n), f_(std::move(f)) {}
+
+    class iterator {
+    public:
+        using iterator_concept = std::input_iterator_tag;
+        using value_type = std::remove_cvref_t<std::invoke_result_t<F&, std::size_t>>;
+        using difference_type = std::ptrdiff_t;
+        iterator() = default;
+        explicit iterator(generated* g) : g_(g) {}
+        value_type operator*() const { return g_->f_(i_); }
+        iterator& operator++() {
+            ++i_;
+            return *this;
+        }
+        void operator++(int) { ++i_; }
+        bool operator==(std::default_sentinel_t) const { return i_ == g_->n_; }
+
+    private:
+        generated* g_ = nullptr;
+        std::size_t i_ = 0;
+    };
+
+    [[nodiscard]] iterator begin() { return iterator(this); }
+    [[nodiscard]] std::default_sentinel_t end() const { return {}; }
+
+private:
+    std::size_t n_;
+    F f_;
 };
 
 }  // namespace
@@ -172,10 +208,10 @@ TEST_CASE("a text pipeline: documents through tf-idf into multinomial naive Baye
     // Streamed from string_views into a reused buffer: the same labels.
     std::vector<std::string> streamed;
     std::string buffer;
-    const auto rows = queries | std::views::transform([&](const std::string& q) -> std::string_view {
-                          buffer = q;  // the view points into one buffer, rewritten per row
-                          return buffer;
-                      });
+    generated rows(queries.size(), [&](std::size_t i) -> std::string_view {
+        buffer = queries[i];  // every row points into one buffer, rewritten per row
+        return buffer;
+    });
     p.predict(rows, std::back_inserter(streamed), {.batch_rows = 2});
     CHECK(streamed == p.predict(queries));
 
@@ -291,27 +327,28 @@ TEST_CASE("predict_each and predictions stream any range of rows in batches") {
     CHECK(from_float == p.predict(rounded));
 
     // A single-pass range whose rows are computed as they are read.
-    std::size_t generated = 0;
-    auto on_the_fly = std::views::iota(std::size_t{0}, test.x.rows()) | std::views::transform([&](std::size_t i) {
-                          ++generated;
-                          std::array<double, 4> r{};
-                          for (std::size_t j = 0; j < 4; ++j) r[j] = test.x(i, j);
-                          return r;
-                      });
+    std::size_t made = 0;
+    const auto make_row = [&](std::size_t i) {
+        ++made;
+        std::array<double, 4> r{};
+        for (std::size_t j = 0; j < 4; ++j) r[j] = test.x(i, j);
+        return r;
+    };
+    generated on_the_fly(test.x.rows(), make_row);
     std::vector<int> out;
     tessera::predict_each(p, on_the_fly, std::back_inserter(out), {.batch_rows = 16});
     CHECK(out == whole);
-    CHECK(generated == test.x.rows());
+    CHECK(made == test.x.rows());
 
-    // Stopping early reads only the batches it needs.
-    generated = 0;
+    // Stopping early reads only the batches it needs. (A temporary range is moved into the view.)
+    made = 0;
     std::vector<int> first;
-    for (const int label : tessera::predictions(p, on_the_fly, {.batch_rows = 16})) {
+    for (const int label : tessera::predictions(p, generated(test.x.rows(), make_row), {.batch_rows = 16})) {
         first.push_back(label);
         if (first.size() == 20) break;
     }
     CHECK(std::equal(first.begin(), first.end(), whole.begin()));
-    CHECK(generated == 32);
+    CHECK(made == 32);
 }
 
 TEST_CASE("the streaming functions never hand the model more than batch_rows rows") {

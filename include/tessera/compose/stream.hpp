@@ -189,21 +189,25 @@ Out predict_each(const M& model, R&& rows, Out out, const stream_options& option
     return out;
 }
 
-/// A lazy, single-pass view of the predictions of `model` for the rows of a range: iterating it
-/// reads the rows batch by batch (as predict_each) and yields one prediction per row. The view
-/// holds the range (a view of it, or the range itself when it is an rvalue) and refers to the
-/// model, which must outlive it. Exceptions as predict_each, thrown while iterating.
-template <class M, std::ranges::view V>
-    requires streamable_predictor<M, V>
-class prediction_view : public std::ranges::view_interface<prediction_view<M, V>> {
-    using batch_type = detail::stream_batch_t<M, V>;
-    using result_type = std::remove_cvref_t<decltype(std::declval<const M&>().predict(std::declval<detail::stream_view_t<M, V>>()))>;
+/// A lazy, single-pass range of the predictions of `model` for the rows of a range R:
+/// iterating it reads the rows batch by batch (as predict_each) and yields one prediction per
+/// row. R is a reference type (R = const Rows&: the range is referred to and must outlive the
+/// view) or an object type (the range is held by value, e.g. a temporary generator). The model
+/// is referred to and must outlive the view. Exceptions as predict_each, thrown while iterating.
+template <class M, class R>
+    requires streamable_predictor<M, R>
+class prediction_view {
+    using batch_type = detail::stream_batch_t<M, R>;
+    using rows_type = std::remove_reference_t<R>;
+    using result_type =
+        std::remove_cvref_t<decltype(std::declval<const M&>().predict(std::declval<detail::stream_view_t<M, R>>()))>;
 
 public:
     using value_type = std::remove_cvref_t<std::ranges::range_value_t<result_type>>;
 
-    prediction_view(const M& model, V rows, const stream_options& options = {})
-        : model_(std::addressof(model)), rows_(std::move(rows)), options_(options) {
+    template <class Rows>
+    prediction_view(const M& model, Rows&& rows, const stream_options& options = {})
+        : model_(std::addressof(model)), rows_(std::forward<Rows>(rows)), options_(options) {
         detail::check_stream_options(options_, "prediction_view");
     }
 
@@ -256,20 +260,22 @@ private:
     [[nodiscard]] bool done() const noexcept { return pos_ >= current_.size(); }
 
     const M* model_;
-    V rows_;
+    R rows_;
     stream_options options_;
     std::unique_ptr<batch_type> batch_;
-    std::optional<std::ranges::iterator_t<V>> it_;
+    std::optional<std::ranges::iterator_t<rows_type>> it_;
     std::size_t done_ = 0;
     std::size_t pos_ = 0;
     std::vector<value_type> current_;
 };
 
 /// prediction_view over `rows` (see prediction_view): for (auto p : predictions(model, rows)).
-template <class M, std::ranges::viewable_range R>
-    requires streamable_predictor<M, std::views::all_t<R>>
+/// An lvalue range is referred to, an rvalue range is moved into the view.
+template <class M, std::ranges::input_range R>
+    requires streamable_predictor<M, R>
 [[nodiscard]] auto predictions(const M& model, R&& rows, const stream_options& options = {}) {
-    return prediction_view<M, std::views::all_t<R>>(model, std::views::all(std::forward<R>(rows)), options);
+    using stored = std::conditional_t<std::is_lvalue_reference_v<R>, R, std::remove_cvref_t<R>>;
+    return prediction_view<M, stored>(model, std::forward<R>(rows), options);
 }
 
 }  // namespace tessera
