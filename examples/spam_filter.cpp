@@ -5,18 +5,29 @@
 //
 // data-dir is the directory scripts/get_data.sh fills (holding sms-spam-collection/) or that
 // folder itself. The messages are split 75/25, stratified, with seed 42
-// (tessera::stratified_train_test_split); the vectorizers learn their vocabulary on the training
-// messages only. For each of the four pipelines the program prints the accuracy and the spam
-// class's precision, recall and F1, then the words that most indicate spam, then its verdict on
-// each --message (or on two examples of its own). With the real data it also prints the accuracy
-// scikit-learn 1.2.1 reaches on the same split (CountVectorizer / TfidfVectorizer defaults,
-// MultinomialNB / ComplementNB defaults; tests/reference/naive_bayes_reference.py).
+// (tessera::stratified_train_test_split). Each of the four filters is one pipeline from text to
+// label, e.g.
+//
+//     tessera::count_vectorizer<double>() | tessera::tfidf_transformer<double>() |
+//         tessera::multinomial_nb<std::string>()
+//
+// so the vocabulary and the document frequencies are learnt from the messages the pipeline is
+// fitted on only. For each filter the program prints the accuracy of shuffled 5-fold stratified
+// cross-validation on the training messages (tessera::cross_validate), then, fitted on all
+// training messages, the test accuracy and the spam class's precision, recall and F1, then the
+// words that most indicate spam, then its verdict on each --message (or on two examples of its
+// own). With the real data it also prints the accuracy scikit-learn 1.2.1 reaches on the same
+// split (CountVectorizer / TfidfVectorizer defaults, MultinomialNB / ComplementNB defaults;
+// tests/reference/naive_bayes_reference.py).
 //
 // Without the data it runs on synthetic messages of the same size and spam share, built from
 // two overlapping word lists.
+#include <tessera/compose/pipeline.hpp>
 #include <tessera/core/random.hpp>
 #include <tessera/io/labeled_text.hpp>
 #include <tessera/metrics/classification.hpp>
+#include <tessera/model_selection/cross_validate.hpp>
+#include <tessera/model_selection/folds.hpp>
 #include <tessera/model_selection/split.hpp>
 #include <tessera/naive_bayes/discrete_nb.hpp>
 #include <tessera/text/count_vectorizer.hpp>
@@ -94,10 +105,13 @@ struct reference {
     std::size_t correct;  // scikit-learn 1.2.1 on the real split
 };
 
-template <class Model, class Matrix>
-Model evaluate(const char* title, const Matrix& train, const std::vector<std::string>& train_y, const Matrix& test,
-               const std::vector<std::string>& test_y, std::optional<reference> ref) {
-    Model model;
+using texts = std::vector<std::string>;
+
+template <class Pipeline>
+Pipeline evaluate(const char* title, Pipeline model, const texts& train, const texts& train_y, const texts& test,
+                  const texts& test_y, std::optional<reference> ref) {
+    const auto folds = tessera::stratified_k_fold(train_y, {.n_splits = 5, .shuffle = true, .seed = 42});
+    const auto cv = tessera::cross_validate(model, train, train_y, folds);
     auto t0 = std::chrono::steady_clock::now();
     model.fit(train, train_y);
     const double fit_s = seconds_since(t0);
@@ -106,11 +120,13 @@ Model evaluate(const char* title, const Matrix& train, const std::vector<std::st
     const double predict_s = seconds_since(t0);
     const auto s = tessera::binary_scores(test_y, predicted, "spam");
     const double acc = tessera::accuracy_score(test_y, predicted);
-    std::printf("  %-28s accuracy %.4f  spam precision %.3f recall %.3f F1 %.3f   fit %.1f ms, predict %.1f ms\n",
-                title, acc, s.precision, s.recall, s.f1, fit_s * 1e3, predict_s * 1e3);
+    std::printf("  %s\n    5-fold CV accuracy %.4f +- %.4f; test accuracy %.4f, spam precision %.3f recall %.3f F1 %.3f\n"
+                "    fit %.1f ms, predict %.1f ms (from raw text)\n",
+                title, cv.mean_test_score, cv.std_test_score, acc, s.precision, s.recall, s.f1, fit_s * 1e3,
+                predict_s * 1e3);
     if (ref) {
         const auto correct = static_cast<std::size_t>(std::lround(acc * static_cast<double>(test_y.size())));
-        std::printf("  %-28s scikit-learn 1.2.1: %.4f (%zu of %zu right; tessera %zu)\n", "",
+        std::printf("    scikit-learn 1.2.1 on the test split: %.4f (%zu of %zu right; tessera %zu)\n",
                     static_cast<double>(ref->correct) / static_cast<double>(test_y.size()), ref->correct,
                     test_y.size(), correct);
     }
@@ -171,46 +187,45 @@ int main(int argc, char** argv) {
         std::printf("stratified 75/25 split, seed 42: %zu training and %zu test messages\n", train_text.size(),
                     test_text.size());
 
-        // Vocabulary and document frequencies come from the training messages only.
-        tessera::count_vectorizer<double> counts;
-        const auto train_counts = counts.fit_transform(train_text);
-        const auto test_counts = counts.transform(test_text);
-        tessera::tfidf_transformer<double> tfidf;
-        const auto train_tfidf = tfidf.fit_transform(train_counts);
-        const auto test_tfidf = tfidf.transform(test_counts);
-        std::printf("vocabulary: %zu words (scikit-learn's default token rule: runs of 2+ letters or digits)\n\n",
-                    counts.vocabulary_size());
-
         // scikit-learn 1.2.1 on the same split (tests/reference/naive_bayes_reference.hpp).
         const auto ref = [&](std::size_t correct) {
             return real ? std::optional<reference>(reference{correct}) : std::optional<reference>();
         };
+        using counts = tessera::count_vectorizer<double>;
+        using tfidf = tessera::tfidf_transformer<double>;
         using multinomial = tessera::multinomial_nb<std::string>;
         using complement = tessera::complement_nb<std::string>;
-        const auto model = evaluate<multinomial>("counts + multinomial NB", train_counts, train_y, test_counts, test_y,
-                                                 ref(1372));
-        (void)evaluate<complement>("counts + complement NB", train_counts, train_y, test_counts, test_y, ref(1365));
-        (void)evaluate<multinomial>("tf-idf + multinomial NB", train_tfidf, train_y, test_tfidf, test_y, ref(1327));
-        (void)evaluate<complement>("tf-idf + complement NB", train_tfidf, train_y, test_tfidf, test_y, ref(1358));
+        std::printf("\n");
+        const auto model = evaluate("count_vectorizer | multinomial_nb", counts() | multinomial(), train_text, train_y,
+                                    test_text, test_y, ref(1372));
+        (void)evaluate("count_vectorizer | complement_nb", counts() | complement(), train_text, train_y, test_text, test_y,
+                       ref(1365));
+        (void)evaluate("count_vectorizer | tfidf_transformer | multinomial_nb", counts() | tfidf() | multinomial(),
+                       train_text, train_y, test_text, test_y, ref(1327));
+        (void)evaluate("count_vectorizer | tfidf_transformer | complement_nb", counts() | tfidf() | complement(),
+                       train_text, train_y, test_text, test_y, ref(1358));
+        const auto& vocabulary = model.step<0>();
+        std::printf("\nvocabulary: %zu words (scikit-learn's default token rule: runs of 2+ letters or digits)\n",
+                    vocabulary.vocabulary_size());
 
         // The words whose probability under spam most exceeds that under ham (counts model).
-        const auto log_prob = model.feature_log_prob();
+        const auto log_prob = model.last().feature_log_prob();
         const std::size_t ham_row = 0, spam_row = 1;  // classes are sorted: "ham" < "spam"
-        std::vector<std::size_t> order(counts.vocabulary_size());
+        std::vector<std::size_t> order(vocabulary.vocabulary_size());
         std::iota(order.begin(), order.end(), std::size_t{0});
         const auto lift = [&](std::size_t j) { return log_prob(spam_row, j) - log_prob(ham_row, j); };
         const std::size_t shown = std::min<std::size_t>(15, order.size());
         std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(),
                           [&](std::size_t a, std::size_t b) { return lift(a) > lift(b); });
         std::printf("\nwords that most indicate spam (log P(word | spam) - log P(word | ham)):\n ");
-        for (std::size_t i = 0; i < shown; ++i) std::printf(" %s (%.1f)", counts.feature_name(order[i]).c_str(), lift(order[i]));
+        for (std::size_t i = 0; i < shown; ++i) std::printf(" %s (%.1f)", vocabulary.feature_name(order[i]).c_str(), lift(order[i]));
         std::printf("\n\n");
 
         if (to_classify.empty()) {
             to_classify = {"WINNER!! You have been selected to receive a £900 prize reward! To claim call 09061701461",
                            "Are we still meeting for lunch tomorrow? I'll be home late"};
         }
-        const auto verdicts = model.predict_proba(counts.transform(to_classify));
+        const auto verdicts = model.predict_proba(to_classify);
         for (std::size_t i = 0; i < to_classify.size(); ++i) {
             const double p_spam = verdicts(i, spam_row);
             std::printf("%-4s (P(spam) = %.3f): %s\n", p_spam > 0.5 ? "spam" : "ham", p_spam, to_classify[i].c_str());
