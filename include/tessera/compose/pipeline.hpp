@@ -245,15 +245,15 @@ public:
         return {};
     }
 
-    /// fit(x, rest...), then transform(x): for a pipeline whose steps all transform.
+    /// fit(x, rest...), returning what transform(x) would: for a pipeline whose steps all
+    /// transform. Each step's output on x is computed once.
     template <class X, class... Rest>
         requires heads_valid<X> && requires(last_type& l, const stage_t<size - 1, X>& z, const Rest&... rest) {
             l.fit(z, rest...);
             { l.transform(z) } -> detail::row_result;
         }
     [[nodiscard]] auto fit_transform(const X& x, const Rest&... rest) {
-        fit(x, rest...);
-        return transform(x);
+        return fit_transform_from<0>(x, rest...);
     }
 
     // ---- apply ------------------------------------------------------------------------------
@@ -417,14 +417,33 @@ private:
         if constexpr (I + 1 == size) {
             s.fit(in, rest...);
         } else {
-            if constexpr (requires { s.fit_transform(in); }) {
-                const auto out = s.fit_transform(in);
-                fit_from<I + 1>(out, rest...);
-            } else {
-                s.fit(in);
-                const auto out = s.transform(in);
-                fit_from<I + 1>(out, rest...);
-            }
+            const auto out = fit_step(s, in);
+            fit_from<I + 1>(out, rest...);
+        }
+    }
+
+    // fit_from, returning the last step's transform of what it was fitted on: every step's
+    // output is computed once.
+    template <std::size_t I, class In, class... Rest>
+    auto fit_transform_from(const In& in, const Rest&... rest) {
+        auto& s = std::get<I>(steps_);
+        if constexpr (I + 1 == size) {
+            return fit_step(s, in, rest...);
+        } else {
+            const auto out = fit_step(s, in);
+            return fit_transform_from<I + 1>(out, rest...);
+        }
+    }
+
+    // Fits step s on `in` and returns its transform of `in`, through fit_transform where the
+    // step has one (a vectorizer then tokenizes once).
+    template <class S, class In, class... Rest>
+    static auto fit_step(S& s, const In& in, const Rest&... rest) {
+        if constexpr (requires { s.fit_transform(in, rest...); }) {
+            return s.fit_transform(in, rest...);
+        } else {
+            s.fit(in, rest...);
+            return s.transform(in);
         }
     }
 

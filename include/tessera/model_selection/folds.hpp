@@ -91,7 +91,7 @@ inline void check_n_splits(std::size_t n_splits, std::size_t n, const char* wher
     std::vector<std::size_t> fold_size(k);
     std::size_t pos = 0;
     for (std::size_t f = 0; f < k; ++f) {
-        fold_size[f] = n / k + (f < n % k ? 1 : 0);
+        fold_size[f] = detail::positions_in_fold(n, f, k);
         for (std::size_t r = 0; r < fold_size[f]; ++r) fold_of[order[pos++]] = f;
     }
     return detail::folds_from_assignment(fold_of, fold_size);

@@ -41,12 +41,23 @@ public:
     void clear() noexcept { count_ = 0; }
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
 
+    // After a step whose line search failed: forgets the pairs and returns true, so that the
+    // minimizer retries along the steepest descent, unless there was nothing to forget or the
+    // pairs were forgotten this way already since the last successful step (then false: stop).
+    [[nodiscard]] bool forget_for_retry() noexcept {
+        if (count_ == 0 || retried_) return false;
+        count_ = 0;
+        retried_ = true;
+        return true;
+    }
+
     // Stores the step from (w_old, g_old) to (w, g) as the pair s = w - w_old, y = g - g_old,
     // unless its curvature s'y is not safely positive (which would make the approximation
     // indefinite); returns whether it was stored. The curvature is measured before anything is
     // written, since with the ring full the slot written is the oldest pair's.
     bool push_step(std::span<const double> w, std::span<const double> w_old, std::span<const double> g,
                    std::span<const double> g_old) {
+        retried_ = false;  // a successful step
         double sy_lane[2] = {0, 0};  // even and odd indices, the order detail::dot adds in
         double yy_lane[2] = {0, 0};
         for (std::size_t i = 0; i < n_; ++i) {
@@ -98,6 +109,7 @@ private:
     std::size_t m_;
     std::size_t head_ = 0;
     std::size_t count_ = 0;
+    bool retried_ = false;  // forget_for_retry cleared the pairs since the last push_step
     double gamma_ = 1.0;
     std::vector<double> s_, y_, rho_, alpha_;
 };
@@ -241,7 +253,6 @@ struct lbfgs {
         double f = fun.value_and_gradient(std::span<const double>(w.data(), n), g);
         res.evaluations = 1;
         double gnorm = detail::norm2(g);
-        bool restarted = false;
         while (!detail::should_stop(f, gnorm, stop, res, where)) {
             for (std::size_t i = 0; i < n; ++i) d[i] = -g[i];
             mem.apply(d);
@@ -256,15 +267,12 @@ struct lbfgs {
             const bool ok = detail::strong_wolfe_search(fun, w_old, f_old, g_old, d, step, options, w, g, f,
                                                         res.evaluations, best_g);
             if (!ok) {
-                if (mem.size() == 0 || restarted) {
+                if (!mem.forget_for_retry()) {
                     res.reason = stop_reason::no_progress;
                     break;
                 }
-                mem.clear();
-                restarted = true;
                 continue;
             }
-            restarted = false;
             ++res.iterations;
             mem.push_step(w, w_old, g, g_old);
             gnorm = detail::norm2(g);

@@ -90,7 +90,6 @@ struct owlqn {
         detail::pseudo_gradient(wc, g, l1, pg);
         double pgnorm = detail::norm2(pg);
         const double target = stop.tol * stop.gradient_reference;
-        bool restarted = false;
         std::size_t stalls = 0;  // consecutive accepted steps that did not lower f beyond rounding
         while (!detail::should_stop(f, pgnorm, stop, res, where)) {
             for (std::size_t j = 0; j < n; ++j) d[j] = -pg[j];
@@ -133,15 +132,12 @@ struct owlqn {
                 std::copy(w_old.begin(), w_old.end(), w.begin());
                 std::copy(g_old.begin(), g_old.end(), g.begin());
                 f = f_old;
-                if (mem.size() == 0 || restarted) {
+                if (!mem.forget_for_retry()) {
                     res.reason = stop_reason::no_progress;
                     break;
                 }
-                mem.clear();
-                restarted = true;
                 continue;
             }
-            restarted = false;
             ++res.iterations;
             stalls = f_old - f <= 4 * std::numeric_limits<double>::epsilon() * std::fabs(f_old) ? stalls + 1 : 0;
             mem.push_step(w, w_old, g, g_old);
