@@ -1,0 +1,65 @@
+// tessera/recommend/common.hpp - what recommenders return, and the filters they take.
+//
+// A single-user query returns a std::vector<scored_item<T>>, best first; a batch query returns
+// a top_n_result (one row per user, padded with no_item where fewer items qualified). Ties in
+// score go to the smaller item index, as in every tessera top-k selection.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "tessera/core/dense_matrix.hpp"
+
+namespace tessera {
+
+/// An item index with the score a recommender gave it (higher is better).
+template <class T>
+struct scored_item {
+    std::size_t item = 0;
+    T score{};
+
+    [[nodiscard]] friend bool operator==(const scored_item&, const scored_item&) = default;
+};
+
+/// The slot value of a top_n_result row that no item filled.
+inline constexpr std::int64_t no_item = -1;
+
+/// The best n items for each of several users (or items, for similarity queries): row i holds
+/// query i's items, best first; unfilled slots hold no_item and the lowest score.
+template <class T>
+struct top_n_result {
+    dense_matrix<std::int64_t> items;
+    dense_matrix<T> scores;
+};
+
+/// The absent item filter: every item is a candidate, at no cost.
+struct all_items {};
+
+/// An item filter: f(item) or f(user, item) -> bool, true to keep the item as a candidate.
+/// For item-to-item queries the first argument is the query item.
+template <class F>
+concept item_filter = std::same_as<std::remove_cvref_t<F>, all_items> ||
+                      std::predicate<const F&, std::size_t, std::size_t> || std::predicate<const F&, std::size_t>;
+
+namespace detail {
+
+template <class F>
+[[nodiscard]] inline bool keeps_item(const F& filter, std::size_t query, std::size_t item) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<F>, all_items>) {
+        (void)filter;
+        (void)query;
+        (void)item;
+        return true;
+    } else if constexpr (std::predicate<const F&, std::size_t, std::size_t>) {
+        return static_cast<bool>(filter(query, item));
+    } else {
+        (void)query;
+        return static_cast<bool>(filter(item));
+    }
+}
+
+}  // namespace detail
+
+}  // namespace tessera
