@@ -59,8 +59,13 @@
 #include "tessera/text/tokenizer.hpp"
 
 #include "tessera/metrics/classification.hpp"
+#include "tessera/metrics/ranking.hpp"
 #include "tessera/metrics/regression.hpp"
 #include "tessera/model_selection/cross_validate.hpp"
 #include "tessera/model_selection/folds.hpp"
 #include "tessera/model_selection/grid_search.hpp"
 #include "tessera/model_selection/split.hpp"
+
+#include "tessera/recommend/als.hpp"
+#include "tessera/recommend/baselines.hpp"
+#include "tessera/recommend/common.hpp"
