@@ -12,9 +12,9 @@
 // four 512-bit vectors, and these loops are bound by loads, not by arithmetic width.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <algorithm>
 #include <cstdint>
 
 #include "tessera/simd/cpu.hpp"
@@ -173,12 +173,12 @@ struct avx2_ops {
     // The hot loop of the conjugate-gradient solver: one dot product and one update per
     // interaction, four interactions at a time. The four dot products share the loads of v and
     // run as independent chains; the four updates share each load and store of `out`, which
-    // would otherwise chain every row to the previous one through memory. Rows further ahead
-    // are prefetched: they sit at random places in a factor matrix often larger than L2.
+    // would otherwise chain every row to the previous one through memory. The rows sit at random
+    // places in a factor matrix often larger than L2, so the first pass prefetches them.
     template <bool Residual>
     TESSERA_TARGET_AVX2 static void implicit_pass(const S* y, std::size_t ldy, const std::uint32_t* idx, const S* cw,
                                                   std::size_t n, const S* v, S* out, std::size_t kp) noexcept {
-        constexpr std::size_t ahead = 8;
+        constexpr std::size_t ahead = 32;
         constexpr std::size_t line = 64 / sizeof(S);
         const auto row_of = [&](std::size_t j) { return y + static_cast<std::size_t>(idx[j]) * ldy; };
         const auto coef_of = [](S c, S d) {
@@ -191,9 +191,11 @@ struct avx2_ops {
         S coef[4] = {};
         const auto dots = [&](std::size_t g, const S** rows, S* c) TESSERA_TARGET_AVX2 {
             const std::size_t j = 4 * g;
-            for (std::size_t q = j + ahead; q < std::min(n, j + ahead + 4); ++q) {
-                const S* next = row_of(q);
-                for (std::size_t i = 0; i < kp; i += line) __builtin_prefetch(next + i);
+            if constexpr (Residual) {
+                for (std::size_t q = j + ahead; q < std::min(n, j + ahead + 4); ++q) {
+                    const S* next = row_of(q);
+                    for (std::size_t i = 0; i < kp; i += line) __builtin_prefetch(next + i);
+                }
             }
             const S* r0 = rows[0] = row_of(j);
             const S* r1 = rows[1] = row_of(j + 1);
@@ -236,6 +238,14 @@ struct avx2_ops {
                 V::store(out + i, o);
             }
         };
+        // Only the first pass of a solve (the residual) reads rows from memory; the later passes
+        // find them in cache. It fetches its first rows here and then `ahead` rows in advance.
+        if constexpr (Residual) {
+            for (std::size_t q = 0; q < std::min(n, ahead); ++q) {
+                const S* next = row_of(q);
+                for (std::size_t i = 0; i < kp; i += line) __builtin_prefetch(next + i);
+            }
+        }
         if (groups > 0) {
             dots(0, r, coef);
             for (std::size_t g = 1; g < groups; ++g) {
