@@ -915,12 +915,13 @@ private:
         const std::size_t dim = kk + (with_bias ? 1 : 0);
         const std::size_t lda = w + 1;
         thread_local std::vector<T> scratch;
-        scratch.assign(lda * lda + 2 * lda + 2 * n, T(0));
+        scratch.assign(lda * lda + 4 * lda + 2 * n, T(0));
         T* a = scratch.data();
         T* rhs = a + lda * lda;
         T* sums = rhs + lda;
         T* coef = sums + lda;
         T* wts = coef + n;
+        T* cd = wts + n;  // 2 * lda: the non-negative solver's point and gradient
         const std::uint32_t* idx = rows.idx.data() + rows.indptr[r];
         const T* val = rows.val.data() + rows.indptr[r];
         const T lambda = static_cast<T>(options_.regularization);
@@ -952,7 +953,7 @@ private:
                 rhs[kk] = t;
             }
             if (!implicit && options_.non_negative) {
-                nonnegative_solve<O>(a, lda, dim, kk, rhs, x.data(), bias);
+                nonnegative_solve<O>(a, lda, dim, kk, rhs, cd, x.data(), bias);
                 return;
             }
             ok = detail::als::cholesky_solve<O>(a, lda, dim, rhs);
@@ -970,15 +971,18 @@ private:
     // min 1/2 z^T A z - rhs^T z with z_i >= 0 for i < k (z_k, the bias, is free), by cyclic
     // coordinate descent from the current (x, bias). Each step minimizes exactly along one
     // coordinate, so the objective never increases, converged or not.
+    // `work` holds 2 * dim values.
     template <class O>
-    static void nonnegative_solve(T* a, std::size_t lda, std::size_t dim, std::size_t kk, const T* rhs, T* x, T& bias) {
+    static void nonnegative_solve(T* a, std::size_t lda, std::size_t dim, std::size_t kk, const T* rhs, T* work, T* x,
+                                  T& bias) {
         for (std::size_t i = 0; i < dim; ++i) {
             for (std::size_t c = 0; c < i; ++c) a[i * lda + c] = a[c * lda + i];
         }
-        std::vector<T> z(dim), grad(dim);
+        T* z = work;
+        T* grad = work + dim;
         for (std::size_t i = 0; i < kk; ++i) z[i] = std::max(x[i], T(0));
         if (dim > kk) z[kk] = bias;
-        for (std::size_t i = 0; i < dim; ++i) grad[i] = O::dot(a + i * lda, z.data(), dim) - rhs[i];
+        for (std::size_t i = 0; i < dim; ++i) grad[i] = O::dot(a + i * lda, z, dim) - rhs[i];
         for (std::size_t sweep = 0; sweep < 200; ++sweep) {
             T largest_step = 0, largest = 0;
             for (std::size_t i = 0; i < dim; ++i) {
@@ -988,14 +992,14 @@ private:
                 const T delta = next - z[i];
                 if (delta != T(0)) {
                     z[i] = next;
-                    O::axpy(delta, a + i * lda, grad.data(), dim);
+                    O::axpy(delta, a + i * lda, grad, dim);
                 }
                 largest_step = std::max(largest_step, std::abs(delta));
                 largest = std::max(largest, std::abs(z[i]));
             }
             if (largest_step <= T(1e-6) * std::max(largest, T(1))) break;
         }
-        std::copy_n(z.data(), kk, x);
+        std::copy_n(z, kk, x);
         bias = dim > kk ? z[kk] : T(0);
     }
 
@@ -1109,7 +1113,6 @@ private:
 
         // The new rows replace the old interactions of those ids in the seen-items pattern.
         const std::size_t users_after = user_side ? grown : n_users();
-        std::vector<std::vector<std::uint32_t>> replaced(users_after);
         std::vector<char> is_replaced(user_side ? users_after : n_items(), 0);
         for (std::size_t q = 0; q < ids.size(); ++q) is_replaced[ids[q]] = 1;
         std::vector<std::size_t> indptr(users_after + 1, 0);

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "tessera/core/dense_matrix.hpp"
+#include "tessera/neighbors/common.hpp"
 
 namespace tessera {
 
@@ -24,7 +25,7 @@ struct scored_item {
 };
 
 /// The slot value of a top_n_result row that no item filled.
-inline constexpr std::int64_t no_item = -1;
+inline constexpr std::int64_t no_item = no_neighbor;
 
 /// The best n items for each of several users (or items, for similarity queries): row i holds
 /// query i's items, best first; unfilled slots hold no_item and the lowest score.
@@ -34,11 +35,12 @@ struct top_n_result {
     dense_matrix<T> scores;
 };
 
-/// The absent item filter: every item is a candidate, at no cost.
-struct all_items {};
+/// The absent item filter: every item is a candidate, at no cost (the k-NN searches' no_filter,
+/// so one filter mechanism serves both).
+using all_items = no_filter;
 
-/// An item filter: f(item) or f(user, item) -> bool, true to keep the item as a candidate.
-/// For item-to-item queries the first argument is the query item.
+/// An item filter: f(item) or f(user, item) -> bool, true to keep the item. For item-to-item
+/// queries the first argument is the query item.
 template <class F>
 concept item_filter = std::same_as<std::remove_cvref_t<F>, all_items> ||
                       std::predicate<const F&, std::size_t, std::size_t> || std::predicate<const F&, std::size_t>;
@@ -47,17 +49,7 @@ namespace detail {
 
 template <class F>
 [[nodiscard]] inline bool keeps_item(const F& filter, std::size_t query, std::size_t item) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<F>, all_items>) {
-        (void)filter;
-        (void)query;
-        (void)item;
-        return true;
-    } else if constexpr (std::predicate<const F&, std::size_t, std::size_t>) {
-        return static_cast<bool>(filter(query, item));
-    } else {
-        (void)query;
-        return static_cast<bool>(filter(item));
-    }
+    return keeps(filter, query, static_cast<neighbor_id>(item));
 }
 
 }  // namespace detail
