@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Checks that tessera can be consumed the ways README.md describes: installed (find_package and
-# pkg-config), add_subdirectory, and FetchContent (from a file:// archive and from SOURCE_DIR).
+# Checks that tessera can be consumed the ways README.md describes, with the projects in
+# tests/consumers/: installed (find_package, also with the optional dependencies hidden, and
+# pkg-config with a plain compiler command line), add_subdirectory, and FetchContent (from a
+# file:// archive and from SOURCE_DIR). Each builds and runs tests/consumers/consumer.cpp.
 # Everything happens in a temporary directory; any failure stops the script with an error.
 #
 #   scripts/check_install.sh          (uses $CXX if set, else the default compiler)
@@ -10,7 +12,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tessera-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"
-consumer="$repo/tests/consumer"
+consumers="$repo/tests/consumers"
 
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
@@ -18,15 +20,27 @@ if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 step() { printf '\n=== check_install: %s\n' "$*"; }
 fail() { printf 'check_install: FAILED: %s\n' "$*" >&2; exit 1; }
 
-# Configures, builds and runs the consumer project in $work/<name>; extra arguments go to cmake.
+# Configures, builds and runs tests/consumers/<project> in $work/<name>; extra arguments go to
+# cmake.
 consume() {
-    local name=$1
-    shift
-    cmake -S "$consumer" -B "$work/$name" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@" \
+    local project=$1 name=$2
+    shift 2
+    cmake -S "$consumers/$project" -B "$work/$name" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@" \
         || fail "configuring the consumer ($name)"
     cmake --build "$work/$name" || fail "building the consumer ($name)"
     "$work/$name/consumer" || fail "running the consumer ($name)"
 }
+
+step "every place that states the version agrees with include/tessera/version.hpp"
+version_part() { sed -n "s/^#define TESSERA_VERSION_$1 \([0-9]*\).*/\1/p" "$repo/include/tessera/version.hpp"; }
+header_version="$(version_part MAJOR).$(version_part MINOR).$(version_part PATCH)"
+for manifest in vcpkg.json ports/tessera/vcpkg.json; do
+    stated=$(sed -n 's/^ *"version[-a-z]*": *"\([^"]*\)".*/\1/p' "$repo/$manifest" | head -n 1)
+    [ "$stated" = "$header_version" ] \
+        || fail "$manifest says version '$stated', include/tessera/version.hpp says $header_version"
+done
+grep -q "^## $header_version\b" "$repo/CHANGELOG.md" || fail "CHANGELOG.md has no '## $header_version' section"
+echo "ok: version $header_version in version.hpp, both vcpkg manifests and CHANGELOG.md"
 
 step "install tessera into $prefix"
 cmake -S "$repo" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
@@ -52,16 +66,15 @@ expected=$(IFS=';'; echo "${companions[*]:-}")
 echo "installed companion targets: ${expected:-none}"
 
 step "find_package(tessera CONFIG REQUIRED)"
-consume find_package -DCMAKE_PREFIX_PATH="$prefix" -DTESSERA_EXPECT_COMPANIONS="$expected"
+consume find_package find_package -DCMAKE_PREFIX_PATH="$prefix" -DTESSERA_EXPECT_COMPANIONS="$expected"
 
 step "find_package without Eigen, xsimd, OpenMP or zlib on the machine"
-consume find_package_bare -DCMAKE_PREFIX_PATH="$prefix" -DTESSERA_EXPECT_NO_COMPANIONS=ON \
+consume find_package find_package_bare -DCMAKE_PREFIX_PATH="$prefix" -DTESSERA_EXPECT_NO_COMPANIONS=ON \
     -DCMAKE_DISABLE_FIND_PACKAGE_Eigen3=ON -DCMAKE_DISABLE_FIND_PACKAGE_xsimd=ON \
     -DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON -DCMAKE_DISABLE_FIND_PACKAGE_ZLIB=ON
 
 step "a version request of the next major version is refused"
-next_major=$(sed -n 's/^#define TESSERA_VERSION_MAJOR \([0-9]*\).*/\1/p' "$repo/include/tessera/version.hpp")
-next_major=$((next_major + 1))
+next_major=$(($(version_part MAJOR) + 1))
 mkdir -p "$work/version_probe"
 cat >"$work/version_probe/CMakeLists.txt" <<EOF
 cmake_minimum_required(VERSION 3.25)
@@ -81,16 +94,11 @@ echo "ok: $next_major.0 refused, $version accepted"
 step "pkg-config"
 command -v pkg-config >/dev/null 2>&1 || fail "pkg-config is not installed (apt-get install pkg-config)"
 export PKG_CONFIG_PATH="$prefix/share/pkgconfig"
-cflags=$(pkg-config --cflags tessera) || fail "pkg-config --cflags tessera"
-std=$(pkg-config --variable=cxx_std tessera)
-echo "pkg-config: version $(pkg-config --modversion tessera), cflags: $cflags, cxx_std: $std"
-# shellcheck disable=SC2086  # the flags are meant to be split
-"${CXX:-c++}" $std $cflags "$consumer/main.cpp" -o "$work/consumer_pkgconfig" \
-    || fail "compiling the consumer with pkg-config's flags"
-"$work/consumer_pkgconfig" || fail "running the consumer built with pkg-config's flags"
+echo "pkg-config: version $(pkg-config --modversion tessera), cflags: $(pkg-config --cflags tessera)"
+"$consumers/pkg_config/build.sh" "$work/pkg_config" || fail "the pkg-config consumer"
 
 step "add_subdirectory"
-consume subdirectory -DTESSERA_CONSUME=subdirectory -DTESSERA_SOURCE_DIR="$repo"
+consume add_subdirectory add_subdirectory -DTESSERA_SOURCE_DIR="$repo"
 
 step "FetchContent from a file:// archive"
 archive="$work/tessera-src.tar.gz"
@@ -104,10 +112,10 @@ else
     tar -C "$repo" --exclude=./build --exclude=./.git -czf "$archive" . || fail "packing the sources"
 fi
 sha=$(sha256sum "$archive" | cut -d' ' -f1)
-consume fetch_url -DTESSERA_CONSUME=fetchcontent -DTESSERA_FETCH_URL="file://$archive" \
+consume fetchcontent fetch_url -DTESSERA_FETCH_URL="file://$archive" \
     -DTESSERA_FETCH_SHA256="$sha"
 
 step "FetchContent with SOURCE_DIR"
-consume fetch_source_dir -DTESSERA_CONSUME=fetchcontent -DTESSERA_SOURCE_DIR="$repo"
+consume fetchcontent fetch_source_dir -DTESSERA_SOURCE_DIR="$repo"
 
 printf '\ncheck_install: all ways of consuming tessera work\n'
