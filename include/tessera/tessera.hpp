@@ -1,6 +1,7 @@
-// tessera/tessera.hpp - everything in tessera's core, distance kernels, nearest neighbours and
-// io (optional integrations such as tessera/integrations/eigen.hpp are separate). Prefer the
-// individual headers in code that cares about compile time: each one stands on its own.
+/// \file
+/// tessera/tessera.hpp - everything in tessera's core, distance kernels, nearest neighbours and
+/// io (optional integrations such as tessera/integrations/eigen.hpp are separate). Prefer the
+/// individual headers in code that cares about compile time: each one stands on its own.
 #pragma once
 
 #include "tessera/version.hpp"

@@ -1,9 +1,13 @@
-// tessera/version.hpp - the single source of tessera's version. CMake reads the three
-// TESSERA_VERSION_* lines below, so keep their form.
+/// \file
+/// tessera/version.hpp - the single source of tessera's version. CMake reads the three
+/// TESSERA_VERSION_* lines below, so keep their form.
 #pragma once
 
+/// Major version.
 #define TESSERA_VERSION_MAJOR 0
+/// Minor version.
 #define TESSERA_VERSION_MINOR 1
+/// Patch version.
 #define TESSERA_VERSION_PATCH 0
 
 /// MAJOR * 10000 + MINOR * 100 + PATCH, for preprocessor comparisons.
@@ -17,12 +21,15 @@
     "." TESSERA_DETAIL_STRINGIZE(TESSERA_VERSION_MINOR) "." TESSERA_DETAIL_STRINGIZE( \
         TESSERA_VERSION_PATCH)
 
+/// tessera's public API: data containers, models, metrics, model selection and input/output.
+/// Names in `tessera::detail` are implementation details and may change without notice.
 namespace tessera {
 
+/// A version as three numbers; see tessera::version.
 struct version_info {
-    int major;
-    int minor;
-    int patch;
+    int major;  ///< TESSERA_VERSION_MAJOR
+    int minor;  ///< TESSERA_VERSION_MINOR
+    int patch;  ///< TESSERA_VERSION_PATCH
 };
 
 /// The version of the headers in use.

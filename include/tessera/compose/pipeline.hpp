@@ -1,31 +1,34 @@
-// tessera/compose/pipeline.hpp - steps fitted and applied in order, as one model.
-//
-//   auto model = tessera::make_pipeline(tessera::standard_scaler<double>(),
-//                                       tessera::logistic_regression<int>({.C = 0.5}));
-//   model.fit(x_train, y_train);              // scaler.fit_transform, then the model's fit
-//   auto labels = model.predict(x_test);      // scaler.transform, then the model's predict
-//   model.save("spam.tsra");                  // every step, one archive
-//
-// or, equivalently, tessera::standard_scaler<double>() | tessera::logistic_regression<int>().
-//
-// A pipeline<Steps...> holds its steps by value in a std::tuple. Every step but the last is a
-// transformer (fit(x), transform(x)); the last step may be anything: a classifier, a regressor,
-// another transformer. The type each step receives is the type the step before it returns, so
-// the whole chain is resolved at compile time, with no type erasure and no virtual call: a
-// pipeline costs what calling its steps by hand costs.
-//
-// It is a model of the last step's roles (compose/roles.hpp): a classifier when the last step
-// classifies the rows it receives, probabilistic when the last step has predict_proba, a
-// transformer when every step transforms, serializable when every step is. Members that the
-// last step lacks do not exist (their constraints fail), so concepts see the truth.
-//
-// Mistakes of composition are compile errors: a classifier before the last step, a step fed
-// sparse rows that reads dense rows only, a float step after a double one. Calling fit, predict,
-// predict_proba or transform on such a pipeline stops at a static_assert that names the problem
-// ("tessera::pipeline: ..."); the compiler's instantiation trace shows which step.
-//
-// Thread safety: as for the steps: const members (predict, transform, save...) may run
-// concurrently when the steps' const members may; fit must not run alongside anything else.
+/// \file
+/// tessera/compose/pipeline.hpp - steps fitted and applied in order, as one model.
+///
+/// ```cpp
+///   auto model = tessera::make_pipeline(tessera::standard_scaler<double>(),
+///                                       tessera::logistic_regression<int>({.C = 0.5}));
+///   model.fit(x_train, y_train);              // scaler.fit_transform, then the model's fit
+///   auto labels = model.predict(x_test);      // scaler.transform, then the model's predict
+///   model.save("spam.tsra");                  // every step, one archive
+/// ```
+///
+/// or, equivalently, tessera::standard_scaler<double>() | tessera::logistic_regression<int>().
+///
+/// A pipeline<Steps...> holds its steps by value in a std::tuple. Every step but the last is a
+/// transformer (fit(x), transform(x)); the last step may be anything: a classifier, a regressor,
+/// another transformer. The type each step receives is the type the step before it returns, so
+/// the whole chain is resolved at compile time, with no type erasure and no virtual call: a
+/// pipeline costs what calling its steps by hand costs.
+///
+/// It is a model of the last step's roles (compose/roles.hpp): a classifier when the last step
+/// classifies the rows it receives, probabilistic when the last step has predict_proba, a
+/// transformer when every step transforms, serializable when every step is. Members that the
+/// last step lacks do not exist (their constraints fail), so concepts see the truth.
+///
+/// Mistakes of composition are compile errors: a classifier before the last step, a step fed
+/// sparse rows that reads dense rows only, a float step after a double one. Calling fit, predict,
+/// predict_proba or transform on such a pipeline stops at a static_assert that names the problem
+/// ("tessera::pipeline: ..."); the compiler's instantiation trace shows which step.
+///
+/// Thread safety: as for the steps: const members (predict, transform, save...) may run
+/// concurrently when the steps' const members may; fit must not run alongside anything else.
 #pragma once
 
 #include <concepts>
@@ -181,13 +184,13 @@ class pipeline : public detail::pipeline_value_type<std::tuple_element_t<0, std:
                   "tessera::pipeline holds its steps by value: use make_pipeline, which decays them");
 
 public:
-    using steps_type = std::tuple<Steps...>;
+    using steps_type = std::tuple<Steps...>;  ///< the steps, held by value
     /// The number of steps.
     static constexpr std::size_t size = sizeof...(Steps);
     /// Step I's type.
     template <std::size_t I>
     using step_type = std::tuple_element_t<I, steps_type>;
-    using last_type = step_type<size - 1>;
+    using last_type = step_type<size - 1>;  ///< the last step's type
     /// What step I receives when the pipeline receives X (detail::no_stage past a broken step).
     template <std::size_t I, class X>
     using stage_t = typename detail::stage<I, X, steps_type>::type;
@@ -196,10 +199,15 @@ public:
     template <class X>
     static constexpr bool heads_valid = detail::heads_transform<steps_type, X>(std::make_index_sequence<size - 1>{});
 
+    /// Default-constructed steps.
     pipeline() = default;
+    ///@{
+    /// The given steps, in order (fitted or not).
     explicit pipeline(Steps... steps) : steps_(std::move(steps)...) {}
     explicit pipeline(steps_type steps) : steps_(std::move(steps)) {}
+    ///@}
 
+    ///@{
     /// Step I (e.g. to read a fitted model's coef()).
     template <std::size_t I>
     [[nodiscard]] step_type<I>& step() noexcept {
@@ -209,10 +217,17 @@ public:
     [[nodiscard]] const step_type<I>& step() const noexcept {
         return std::get<I>(steps_);
     }
+    ///@}
+    ///@{
+    /// The tuple of all steps.
     [[nodiscard]] steps_type& steps() noexcept { return steps_; }
     [[nodiscard]] const steps_type& steps() const noexcept { return steps_; }
+    ///@}
+    ///@{
+    /// The last step.
     [[nodiscard]] last_type& last() noexcept { return std::get<size - 1>(steps_); }
     [[nodiscard]] const last_type& last() const noexcept { return std::get<size - 1>(steps_); }
+    ///@}
 
     /// Whether every step that can say so is fitted.
     [[nodiscard]] bool fitted() const {
@@ -233,6 +248,9 @@ public:
         fit_from<0>(x, rest...);
     }
 
+    // The overload below only turns a misuse into a readable static_assert naming the problem;
+    // it is not API, so the reference leaves it out.
+    /// \cond
     template <class X, class... Rest>
         requires(!(heads_valid<X> && requires(last_type& l, const stage_t<size - 1, X>& z, const Rest&... rest) {
                      l.fit(z, rest...);
@@ -244,6 +262,7 @@ public:
                       "given (a classifier needs fit(X, y); a transformer fit(X))");
         return {};
     }
+    /// \endcond
 
     /// fit(x, rest...), returning what transform(x) would: for a pipeline whose steps all
     /// transform. Each step's output on x is computed once.
@@ -265,6 +284,9 @@ public:
         return through<0>(x, [](const last_type& l, const auto& z) { return l.predict(z); });
     }
 
+    // The overload below only turns a misuse into a readable static_assert naming the problem;
+    // it is not API, so the reference leaves it out.
+    /// \cond
     template <class X>
         requires(!(heads_valid<X> && requires(const last_type& l, const stage_t<size - 1, X>& z) { l.predict(z); }))
     detail::ill_formed_composition predict(const X&) const {
@@ -274,6 +296,7 @@ public:
                       "transformer has no predict; or the rows do not suit it)");
         return {};
     }
+    /// \endcond
 
     /// Streams the rows of `rows` (any input range of rows, read once) through the pipeline in
     /// batches of options.batch_rows and writes one prediction per row to `out`, in order, in
@@ -294,6 +317,9 @@ public:
         return through<0>(x, [](const last_type& l, const auto& z) { return l.predict_proba(z); });
     }
 
+    // The overload below only turns a misuse into a readable static_assert naming the problem;
+    // it is not API, so the reference leaves it out.
+    /// \cond
     template <class X>
         requires(!(heads_valid<X> &&
                    requires(const last_type& l, const stage_t<size - 1, X>& z) { l.predict_proba(z); }))
@@ -302,6 +328,7 @@ public:
         static_assert(diagnosed<X>, "tessera::pipeline: the last step has no predict_proba for the rows it receives");
         return {};
     }
+    /// \endcond
 
     /// The last step's predict_log_proba on the transformed rows of x.
     template <class X>
@@ -326,6 +353,9 @@ public:
         return through<0>(x, [](const last_type& l, const auto& z) { return l.transform(z); });
     }
 
+    // The overload below only turns a misuse into a readable static_assert naming the problem;
+    // it is not API, so the reference leaves it out.
+    /// \cond
     template <class X>
         requires(!(heads_valid<X> && requires(const last_type& l, const stage_t<size - 1, X>& z) {
                      { l.transform(z) } -> detail::row_result;
@@ -337,6 +367,7 @@ public:
                       "ending in a classifier predicts; it does not transform)");
         return {};
     }
+    /// \endcond
 
     /// The last step's score(z, y, rest...) on the transformed rows of x (accuracy for a
     /// classifier, R² for a regressor).
@@ -357,8 +388,8 @@ public:
 
     // ---- persistence ------------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "pipeline";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "pipeline";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// The archive header: kind "pipeline", no element type (each step's archive carries its own).
     [[nodiscard]] static archive_header header()
@@ -514,6 +545,7 @@ private:
     steps_type steps_;
 };
 
+/// Deduces the step types: `pipeline(a, b)` is a `pipeline<A, B>` of copies of a and b.
 template <class... Steps>
 pipeline(Steps...) -> pipeline<Steps...>;
 

@@ -1,21 +1,24 @@
-// tessera/compose/roles.hpp - the roles a model can play, as concepts.
-//
-//   static_assert(tessera::probabilistic_classifier<tessera::gaussian_nb<int>>);
-//   static_assert(tessera::transformer<tessera::standard_scaler<double>>);
-//   static_assert(!tessera::classifier<tessera::standard_scaler<double>>);
-//
-// Every concept takes the model type M and the data it is used with: X (the rows a model
-// reads) and, for supervised roles, Y (the labels or targets). X and Y default to what a
-// tessera model of element type M::value_type and label type M::label_type reads most
-// often: a dense_matrix<M::value_type> and a std::vector<M::label_type> (std::vector<double>
-// for regressors). Name X explicitly for other data: classifier<multinomial_nb<int>,
-// csr_matrix<double, std::int32_t>> is a check for sparse input, transformer<count_vectorizer<>,
-// std::vector<std::string>> one for documents.
-//
-// The concepts check what a generic algorithm calls (cross_validate, grid_search, pipeline,
-// the streaming functions), nothing about names or base classes: a user's type that has the
-// members composes with tessera's pieces exactly as tessera's own models do. The test
-// tests/test_compose_roles.cpp lists which concepts each tessera model satisfies.
+/// \file
+/// tessera/compose/roles.hpp - the roles a model can play, as concepts.
+///
+/// ```cpp
+///   static_assert(tessera::probabilistic_classifier<tessera::gaussian_nb<int>>);
+///   static_assert(tessera::transformer<tessera::standard_scaler<double>>);
+///   static_assert(!tessera::classifier<tessera::standard_scaler<double>>);
+/// ```
+///
+/// Every concept takes the model type M and the data it is used with: X (the rows a model
+/// reads) and, for supervised roles, Y (the labels or targets). X and Y default to what a
+/// tessera model of element type M::value_type and label type M::label_type reads most
+/// often: a dense_matrix<M::value_type> and a std::vector<M::label_type> (std::vector<double>
+/// for regressors). Name X explicitly for other data: classifier<multinomial_nb<int>,
+/// csr_matrix<double, std::int32_t>> is a check for sparse input, transformer<count_vectorizer<>,
+/// std::vector<std::string>> one for documents.
+///
+/// The concepts check what a generic algorithm calls (cross_validate, grid_search, pipeline,
+/// the streaming functions), nothing about names or base classes: a user's type that has the
+/// members composes with tessera's pieces exactly as tessera's own models do. The test
+/// tests/test_compose_roles.cpp lists which concepts each tessera model satisfies.
 #pragma once
 
 #include <concepts>

@@ -1,21 +1,26 @@
-// tessera/compose/stream.hpp - predictions over any range of rows, in constant memory.
-//
-//   // one label per line of a file of rows, without loading the file:
-//   tessera::predict_each(model, rows_of(file), std::ostream_iterator<int>(std::cout, "\n"));
-//
-//   for (const int label : tessera::predictions(model, rows_of(file))) ...   // lazy, batch by batch
-//
-// A fitted model predicts whole matrices; these functions feed it a range of rows instead, read
-// once, in batches of stream_options::batch_rows rows copied into one reused buffer. The
-// memory used is one batch of rows plus the model's output for one batch, whatever the length
-// of the range; the predictions are those model.predict gives on the whole data (rows are
-// predicted independently).
-//
-// A row is either a range of numbers (a std::vector<float>, a std::span<const double>, a
-// row of a matrix), copied into a dense_matrix of the model's value_type, or anything else (a
-// document as a std::string or std::string_view, a row of categories), copied into a
-// std::vector of owning values (std::string for string-like rows, so a reader may reuse its
-// buffer between rows).
+/// \file
+/// tessera/compose/stream.hpp - predictions over any range of rows, in constant memory.
+///
+/// ```cpp
+///   // one label per line of a file of rows, without loading the file:
+///   tessera::predict_each(model, rows_of(file), std::ostream_iterator<int>(std::cout, "\n"));
+/// ```
+///
+/// ```cpp
+///   for (const int label : tessera::predictions(model, rows_of(file))) ...   // lazy, batch by batch
+/// ```
+///
+/// A fitted model predicts whole matrices; these functions feed it a range of rows instead, read
+/// once, in batches of stream_options::batch_rows rows copied into one reused buffer. The
+/// memory used is one batch of rows plus the model's output for one batch, whatever the length
+/// of the range; the predictions are those model.predict gives on the whole data (rows are
+/// predicted independently).
+///
+/// A row is either a range of numbers (a std::vector<float>, a std::span<const double>, a
+/// row of a matrix), copied into a dense_matrix of the model's value_type, or anything else (a
+/// document as a std::string or std::string_view, a row of categories), copied into a
+/// std::vector of owning values (std::string for string-like rows, so a reader may reuse its
+/// buffer between rows).
 #pragma once
 
 #include <algorithm>
@@ -203,27 +208,36 @@ class prediction_view {
         std::remove_cvref_t<decltype(std::declval<const M&>().predict(std::declval<detail::stream_view_t<M, R>>()))>;
 
 public:
+    /// One prediction: the element type of what model.predict returns.
     using value_type = std::remove_cvref_t<std::ranges::range_value_t<result_type>>;
 
+    /// A view of the predictions of `model` for `rows` (forwarded into R). Reads nothing yet.
+    /// Throws invalid_argument for bad options (batch_rows of 0).
     template <class Rows>
     prediction_view(const M& model, Rows&& rows, const stream_options& options = {})
         : model_(std::addressof(model)), rows_(std::forward<Rows>(rows)), options_(options) {
         detail::check_stream_options(options_, "prediction_view");
     }
 
+    /// The input iterator of a pass, compared with std::default_sentinel for the end.
     class iterator {
     public:
-        using value_type = prediction_view::value_type;
-        using difference_type = std::ptrdiff_t;
-        using iterator_concept = std::input_iterator_tag;
+        using value_type = prediction_view::value_type;  ///< one prediction
+        using difference_type = std::ptrdiff_t;          ///< required by std::input_iterator
+        using iterator_concept = std::input_iterator_tag;  ///< single pass
 
+        /// A singular iterator (for default-initializable iterator requirements only).
         iterator() = default;
+        /// The current prediction, valid until the next increment.
         [[nodiscard]] const value_type& operator*() const { return parent_->current_[parent_->pos_]; }
+        /// Moves to the next row's prediction, predicting the next batch when this one is used up.
         iterator& operator++() {
             parent_->advance();
             return *this;
         }
+        /// As prefix increment (an input iterator returns nothing useful here).
         void operator++(int) { ++*this; }
+        /// Whether every row has been predicted.
         [[nodiscard]] friend bool operator==(const iterator& i, std::default_sentinel_t) { return i.at_end(); }
 
     private:
@@ -242,6 +256,7 @@ public:
         next_batch();
         return iterator(this);
     }
+    /// The end of the pass.
     [[nodiscard]] std::default_sentinel_t end() const noexcept { return std::default_sentinel; }
 
 private:

@@ -1,24 +1,27 @@
-// tessera/core/archive.hpp - the versioned binary archive behind every model's save/load.
-//
-// Layout (all integers little-endian; see docs/core.md):
-//
-//   offset size  field
-//        0    8  magic "TESSERA\x1a"
-//        8    4  format version (archive_format_version)
-//       12    4  byte-order mark 0x01020304 (as written by the producer)
-//       16   32  model kind: ASCII name, NUL-padded ("knn_index", "multinomial_nb", ...)
-//       48    1  element type tag        49  1  index type tag       50  2  reserved, zero
-//       52    4  model schema version (the model's own payload version)
-//       56    8  payload length in bytes
-//       64    4  CRC-32C of the payload
-//       68    4  CRC-32C of bytes 0..67
-//       72    -  payload: a sequence of typed fields written by the model
-//
-// Reading is defensive: the header is checked (magic, checksum, version, byte order, kind,
-// tags) before anything else, the payload is read in bounded chunks as it arrives (a forged
-// length cannot make the reader allocate more than the input really holds, plus one chunk),
-// its checksum is verified before any field is decoded, and every field read is bounds-checked
-// against the bytes that remain. Any violation throws `tessera::format_error`.
+/// \file
+/// tessera/core/archive.hpp - the versioned binary archive behind every model's save/load.
+///
+/// Layout (all integers little-endian; see docs/core.md):
+///
+/// ```
+///   offset size  field
+///        0    8  magic "TESSERA\x1a"
+///        8    4  format version (archive_format_version)
+///       12    4  byte-order mark 0x01020304 (as written by the producer)
+///       16   32  model kind: ASCII name, NUL-padded ("knn_index", "multinomial_nb", ...)
+///       48    1  element type tag        49  1  index type tag       50  2  reserved, zero
+///       52    4  model schema version (the model's own payload version)
+///       56    8  payload length in bytes
+///       64    4  CRC-32C of the payload
+///       68    4  CRC-32C of bytes 0..67
+///       72    -  payload: a sequence of typed fields written by the model
+/// ```
+///
+/// Reading is defensive: the header is checked (magic, checksum, version, byte order, kind,
+/// tags) before anything else, the payload is read in bounded chunks as it arrives (a forged
+/// length cannot make the reader allocate more than the input really holds, plus one chunk),
+/// its checksum is verified before any field is decoded, and every field read is bounds-checked
+/// against the bytes that remain. Any violation throws `tessera::format_error`.
 #pragma once
 
 #include <algorithm>
@@ -117,10 +120,10 @@ inline constexpr type_tag type_tag_of = archive_type<std::remove_cv_t<T>>::tag;
 struct archive_header {
     std::string kind;                 ///< model kind, e.g. "knn_index"
     std::uint32_t schema_version = 1;  ///< the model's payload version
-    type_tag element = type_tag::none;
-    type_tag index = type_tag::none;
-    std::uint32_t format_version = archive_format_version;
-    std::uint64_t payload_size = 0;
+    type_tag element = type_tag::none;  ///< element type of the model (none if it has none)
+    type_tag index = type_tag::none;    ///< index type of the model (none if it has none)
+    std::uint32_t format_version = archive_format_version;  ///< version of the container format
+    std::uint64_t payload_size = 0;     ///< payload length in bytes, as read (a writer ignores it)
 };
 
 /// Most rows a zero-column matrix field may declare (such rows occupy no payload bytes).
@@ -310,6 +313,7 @@ public:
         write_to(out);
     }
 
+    /// Bytes of payload written so far.
     [[nodiscard]] std::size_t payload_size() const noexcept { return payload_.size(); }
 
 private:
@@ -384,6 +388,7 @@ public:
         return r;
     }
 
+    /// The header as read (already checked against the expected one).
     [[nodiscard]] const archive_header& header() const noexcept { return header_; }
     /// Payload bytes not yet decoded.
     [[nodiscard]] std::size_t remaining() const noexcept { return payload_.size() - pos_; }
@@ -490,7 +495,7 @@ public:
         if (remaining() != 0) fail(std::to_string(remaining()) + " payload bytes left undecoded");
     }
 
-    /// Throws `tessera::format_error` for this archive: "<source>: <what>".
+    /// Throws `tessera::format_error` for this archive: `"<source>: <what>"`.
     [[noreturn]] void fail(const std::string& what) const {
         throw format_error("tessera::archive_reader: " + source_ + ": " + what);
     }

@@ -1,17 +1,18 @@
-// tessera/core/concepts.hpp - how user data enters tessera's algorithms.
-//
-// An algorithm that reads a dense data set takes any `dense_input` and calls `as_rows(x)`:
-//
-//   - a `matrix_view<T>` / `matrix_view<const T>` (strided, row-major; also "pointer plus
-//     shape" through make_view), a `dense_matrix<T, A>`, or any type convertible to
-//     `matrix_view<const T>`, is used as it is (a strided view, no copy);
-//   - any random-access range of contiguous, sized ranges of numbers, such as
-//     `std::vector<std::vector<float>>` or `std::vector<std::array<double, 4>>`, is wrapped in
-//     a `range_rows` adapter that refers to the caller's rows (no copy). Its rows must have
-//     equal lengths; `as_rows` checks that in O(rows).
-//
-// Both results model `row_access`: rows(), cols() and row(i) -> std::span<const T>. Kernels
-// that want a single strided block test for `strided_rows` and otherwise gather rows.
+/// \file
+/// tessera/core/concepts.hpp - how user data enters tessera's algorithms.
+///
+/// An algorithm that reads a dense data set takes any `dense_input` and calls `as_rows(x)`:
+///
+///   - a `matrix_view<T>` / `matrix_view<const T>` (strided, row-major; also "pointer plus
+///     shape" through make_view), a `dense_matrix<T, A>`, or any type convertible to
+///     `matrix_view<const T>`, is used as it is (a strided view, no copy);
+///   - any random-access range of contiguous, sized ranges of numbers, such as
+///     `std::vector<std::vector<float>>` or `std::vector<std::array<double, 4>>`, is wrapped in
+///     a `range_rows` adapter that refers to the caller's rows (no copy). Its rows must have
+///     equal lengths; `as_rows` checks that in O(rows).
+///
+/// Both results model `row_access`: rows(), cols() and row(i) -> std::span<const T>. Kernels
+/// that want a single strided block test for `strided_rows` and otherwise gather rows.
 #pragma once
 
 #include <cmath>
@@ -123,13 +124,21 @@ using dense_value_t = typename detail::dense_value<std::remove_cvref_t<X>>::type
 template <row_range R>
 class range_rows {
 public:
+    /// Element type of the rows.
     using value_type = std::remove_cv_t<std::ranges::range_value_t<std::ranges::range_reference_t<R>>>;
 
+    /// Refers to `rows`, whose rows all hold `cols` elements. Nothing is checked here: as_rows
+    /// checks the row lengths before it builds an adapter.
     range_rows(const R& rows, std::size_t cols) noexcept : rows_(&rows), cols_(cols) {}
 
+    /// Number of rows (the size of the range).
     [[nodiscard]] std::size_t rows() const noexcept { return static_cast<std::size_t>(std::ranges::size(*rows_)); }
+    /// Number of columns, as given at construction.
     [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+    /// Whether there are no rows or no columns.
     [[nodiscard]] bool empty() const noexcept { return rows() == 0 || cols_ == 0; }
+    /// Row i as a span of cols() elements. O(1). Precondition: i < rows() (checked only by
+    /// TESSERA_ASSERT).
     [[nodiscard]] std::span<const value_type> row(std::size_t i) const noexcept {
         TESSERA_ASSERT(i < rows());
         const auto& r = std::ranges::begin(*rows_)[static_cast<std::ranges::range_difference_t<R>>(i)];

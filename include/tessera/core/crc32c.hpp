@@ -1,8 +1,9 @@
-// tessera/core/crc32c.hpp - CRC-32C (Castagnoli), the checksum of tessera's archives.
-//
-// Polynomial 0x1EDC6F41 (reflected 0x82F63B78), initial value and final XOR 0xFFFFFFFF, as in
-// iSCSI (RFC 3720) and ext4. Table-driven "slicing by 8": eight bytes per step from tables
-// computed at compile time. Check value: crc32c("123456789") == 0xE3069283.
+/// \file
+/// tessera/core/crc32c.hpp - CRC-32C (Castagnoli), the checksum of tessera's archives.
+///
+/// Polynomial 0x1EDC6F41 (reflected 0x82F63B78), initial value and final XOR 0xFFFFFFFF, as in
+/// iSCSI (RFC 3720) and ext4. Table-driven "slicing by 8": eight bytes per step from tables
+/// computed at compile time. Check value: crc32c("123456789") == 0xE3069283.
 #pragma once
 
 #include <array>
@@ -37,8 +38,10 @@ inline constexpr auto crc32c_tables = make_crc32c_tables();
 /// Incremental CRC-32C: feed bytes with update(), read the checksum with value(). O(n).
 class crc32c {
 public:
+    /// The checksum of no bytes (value() == 0).
     constexpr crc32c() noexcept = default;
 
+    /// Feeds `bytes` after those fed before. O(bytes.size()). Returns `*this`.
     constexpr crc32c& update(std::span<const std::byte> bytes) noexcept {
         const auto& t = detail::crc32c_tables;
         std::uint32_t c = state_;
@@ -55,10 +58,12 @@ public:
         return *this;
     }
 
+    /// Feeds the bytes of `text`. Returns `*this`.
     crc32c& update(std::string_view text) noexcept {
         return update(std::as_bytes(std::span<const char>(text.data(), text.size())));
     }
 
+    /// The CRC-32C of every byte fed so far; feeding may continue afterwards.
     [[nodiscard]] constexpr std::uint32_t value() const noexcept { return state_ ^ 0xFFFFFFFFu; }
 
 private:

@@ -1,5 +1,6 @@
-// tessera/core/csr_matrix.hpp - compressed sparse row matrices: a non-owning view and an
-// owning, allocator-aware container built from triplets.
+/// \file
+/// tessera/core/csr_matrix.hpp - compressed sparse row matrices: a non-owning view and an
+/// owning, allocator-aware container built from triplets.
 #pragma once
 
 #include <algorithm>
@@ -26,17 +27,19 @@ class csr_matrix;
 /// One stored entry of a sparse matrix, for building it from triplets.
 template <class T, class Index = std::int32_t>
 struct triplet {
-    Index row;
-    Index col;
-    T value;
+    Index row;  ///< row of the entry
+    Index col;  ///< column of the entry
+    T value;    ///< value of the entry
 };
 
 /// The stored entries of one row: column indices (ascending) and values, of equal length.
 template <class T, class Index>
 struct sparse_row {
-    std::span<const Index> indices;
-    std::span<const T> values;
+    std::span<const Index> indices;  ///< column indices, strictly increasing
+    std::span<const T> values;       ///< the value stored at each index
+    /// Number of stored entries in the row.
     [[nodiscard]] std::size_t size() const noexcept { return indices.size(); }
+    /// Whether the row stores no entry.
     [[nodiscard]] bool empty() const noexcept { return indices.empty(); }
 };
 
@@ -122,9 +125,10 @@ class csr_view {
     static_assert(std::is_integral_v<Index> && !std::is_same_v<Index, bool>, "Index must be an integer type");
 
 public:
-    using value_type = std::remove_cv_t<T>;
-    using index_type = Index;
+    using value_type = std::remove_cv_t<T>;  ///< element type
+    using index_type = Index;                ///< type of indptr and column indices
 
+    /// An empty 0 x 0 view.
     csr_view() = default;
 
     /// Throws `tessera::invalid_argument` (or dimension_mismatch) if the arrays do not form a
@@ -135,13 +139,21 @@ public:
         detail::validate_csr<value_type, Index>(rows, cols, indptr, indices, values, "csr_view");
     }
 
+    /// Number of rows.
     [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+    /// Number of columns.
     [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+    /// Number of stored entries.
     [[nodiscard]] std::size_t nnz() const noexcept { return indices_.size(); }
+    /// Row offsets, rows() + 1 entries: row i's entries are [indptr()[i], indptr()[i + 1]).
     [[nodiscard]] std::span<const Index> indptr() const noexcept { return indptr_; }
+    /// Column index of every stored entry, row by row (nnz() entries).
     [[nodiscard]] std::span<const Index> indices() const noexcept { return indices_; }
+    /// Value of every stored entry, parallel to indices().
     [[nodiscard]] std::span<const value_type> values() const noexcept { return values_; }
 
+    /// The stored entries of row i. O(1). Precondition: i < rows() (checked only by
+    /// TESSERA_ASSERT).
     [[nodiscard]] sparse_row<value_type, Index> row(std::size_t i) const noexcept {
         TESSERA_ASSERT(i < rows_);
         const auto b = static_cast<std::size_t>(indptr_[i]);
@@ -182,11 +194,11 @@ class csr_matrix {
     using index_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<Index>;
 
 public:
-    using value_type = T;
-    using index_type = Index;
-    using allocator_type = Allocator;
-    using index_vector = std::vector<Index, index_allocator>;
-    using value_vector = std::vector<T, Allocator>;
+    using value_type = T;                                  ///< element type
+    using index_type = Index;                              ///< type of indptr and column indices
+    using allocator_type = Allocator;                      ///< allocator of the values
+    using index_vector = std::vector<Index, index_allocator>;  ///< storage of indptr and indices
+    using value_vector = std::vector<T, Allocator>;        ///< storage of the values
 
     /// An empty 0 x 0 matrix.
     explicit csr_matrix(const Allocator& alloc = Allocator())
@@ -255,22 +267,35 @@ public:
         return m;
     }
 
+    /// Number of rows.
     [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+    /// Number of columns.
     [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+    /// Number of stored entries.
     [[nodiscard]] std::size_t nnz() const noexcept { return indices_.size(); }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return values_.get_allocator(); }
+    /// Row offsets, rows() + 1 entries: row i's entries are [indptr()[i], indptr()[i + 1]).
     [[nodiscard]] std::span<const Index> indptr() const noexcept { return indptr_; }
+    /// Column index of every stored entry, row by row (nnz() entries).
     [[nodiscard]] std::span<const Index> indices() const noexcept { return indices_; }
+    /// Value of every stored entry, parallel to indices().
     [[nodiscard]] std::span<const T> values() const noexcept { return values_; }
     /// Mutable values (the structure stays fixed), e.g. for scaling in place.
     [[nodiscard]] std::span<T> values() noexcept { return values_; }
 
+    /// The stored entries of row i. O(1). Precondition: i < rows() (checked only by
+    /// TESSERA_ASSERT).
     [[nodiscard]] sparse_row<T, Index> row(std::size_t i) const noexcept { return view().row(i); }
 
+    ///@{
+    /// A view of this matrix (O(1), no validation needed); valid until the matrix changes or is
+    /// destroyed.
     [[nodiscard]] csr_view<T, Index> view() const noexcept {
         return csr_view<T, Index>(typename csr_view<T, Index>::trusted{}, rows_, cols_, indptr_, indices_, values_);
     }
     operator csr_view<T, Index>() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
+    ///@}
 
     /// The transpose (cols x rows), i.e. this matrix in CSC form. O(rows + cols + nnz): one
     /// counting pass over the column indices; rows of the result come out sorted.
@@ -309,6 +334,8 @@ public:
         return d;
     }
 
+    /// Equal shapes and identical arrays (same structure, explicitly stored zeros included, and
+    /// values compared with ==). O(rows + nnz).
     [[nodiscard]] friend bool operator==(const csr_matrix& a, const csr_matrix& b) {
         return a.rows_ == b.rows_ && a.cols_ == b.cols_ && a.indptr_ == b.indptr_ && a.indices_ == b.indices_ &&
                a.values_ == b.values_;

@@ -1,4 +1,5 @@
-// tessera/core/dense_matrix.hpp - an owning, allocator-aware, row-major matrix with aligned rows.
+/// \file
+/// tessera/core/dense_matrix.hpp - an owning, allocator-aware, row-major matrix with aligned rows.
 #pragma once
 
 #include <algorithm>
@@ -54,17 +55,19 @@ class dense_matrix {
     using alloc_traits = std::allocator_traits<Allocator>;
 
 public:
-    using value_type = T;
-    using allocator_type = Allocator;
-    using size_type = std::size_t;
-    using view_type = matrix_view<T>;
-    using const_view_type = matrix_view<const T>;
+    using value_type = T;                        ///< element type
+    using allocator_type = Allocator;            ///< allocator of the storage
+    using size_type = std::size_t;               ///< type of shapes and indices
+    using view_type = matrix_view<T>;            ///< mutable view of the elements
+    using const_view_type = matrix_view<const T>;  ///< read-only view of the elements
 
     /// Alignment, in bytes, of the storage (and of every row with row_padding::aligned).
     static constexpr size_type alignment = 64;
 
+    /// An empty 0 x 0 matrix; allocates nothing.
     dense_matrix() noexcept(std::is_nothrow_default_constructible_v<Allocator>) : dense_matrix(Allocator()) {}
 
+    /// An empty 0 x 0 matrix that will allocate with `alloc`; allocates nothing yet.
     explicit dense_matrix(const Allocator& alloc) noexcept : alloc_(alloc) {}
 
     /// A zero-filled rows x cols matrix.
@@ -107,16 +110,22 @@ public:
         for (const auto& r : rows) std::copy(r.begin(), r.end(), row(i++).begin());
     }
 
+    /// A copy with the same shape and padding; the allocator comes from
+    /// `select_on_container_copy_construction`. O(rows * stride).
     dense_matrix(const dense_matrix& other)
         : dense_matrix(other, alloc_traits::select_on_container_copy_construction(other.alloc_)) {}
 
+    /// A copy with the same shape and padding that allocates with `alloc`. O(rows * stride).
     dense_matrix(const dense_matrix& other, const Allocator& alloc) : alloc_(alloc), padding_(other.padding_) {
         shape_storage(other.rows_, other.cols_, other.rows_);
         copy_rows_from(other.view());
     }
 
+    /// Takes the storage of `other`, which is left empty. O(1).
     dense_matrix(dense_matrix&& other) noexcept : alloc_(std::move(other.alloc_)) { steal(other); }
 
+    /// Takes the storage of `other` when the allocators compare equal (O(1), `other` left empty),
+    /// otherwise copies the elements into storage from `alloc`.
     dense_matrix(dense_matrix&& other, const Allocator& alloc) : alloc_(alloc) {
         if (alloc_ == other.alloc_) {
             steal(other);
@@ -127,6 +136,8 @@ public:
         }
     }
 
+    /// Copies shape, padding and elements of `other`; the allocator is replaced only when it
+    /// propagates on copy assignment.
     dense_matrix& operator=(const dense_matrix& other) {
         if (this == &other) return *this;
         if constexpr (alloc_traits::propagate_on_container_copy_assignment::value) {
@@ -137,6 +148,8 @@ public:
         return *this;
     }
 
+    /// Takes the storage of `other` (O(1)) when the allocator propagates on move assignment or
+    /// the allocators compare equal; otherwise copies the elements.
     dense_matrix& operator=(dense_matrix&& other) noexcept(alloc_traits::propagate_on_container_move_assignment::value ||
                                                           alloc_traits::is_always_equal::value) {
         if (this == &other) return *this;
@@ -155,6 +168,9 @@ public:
 
     ~dense_matrix() { release(); }
 
+    /// Exchanges the contents (and the allocators if they propagate on swap). O(1). Swapping
+    /// matrices with unequal, non-propagating allocators is undefined, as for the standard
+    /// containers.
     void swap(dense_matrix& other) noexcept {
         using std::swap;
         if constexpr (alloc_traits::propagate_on_container_swap::value) {
@@ -171,22 +187,36 @@ public:
         swap(capacity_rows_, other.capacity_rows_);
         swap(padding_, other.padding_);
     }
+    /// `a.swap(b)`.
     friend void swap(dense_matrix& a, dense_matrix& b) noexcept { a.swap(b); }
 
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const noexcept { return alloc_; }
+    /// Number of rows.
     [[nodiscard]] size_type rows() const noexcept { return rows_; }
+    /// Number of columns.
     [[nodiscard]] size_type cols() const noexcept { return cols_; }
     /// Distance in elements between consecutive rows (>= cols()).
     [[nodiscard]] size_type stride() const noexcept { return stride_; }
+    /// Number of elements, rows() * cols() (padding excluded).
     [[nodiscard]] size_type size() const noexcept { return rows_ * cols_; }
+    /// Whether the matrix has no elements (no rows or no columns).
     [[nodiscard]] bool empty() const noexcept { return rows_ == 0 || cols_ == 0; }
+    /// The row layout chosen at construction.
     [[nodiscard]] row_padding padding() const noexcept { return padding_; }
     /// Rows that fit before the storage must grow.
     [[nodiscard]] size_type capacity_rows() const noexcept { return capacity_rows_; }
 
+    ///@{
+    /// The first element of row 0; row i starts at data() + i * stride(). Null while nothing
+    /// is allocated.
     [[nodiscard]] T* data() noexcept { return data_; }
     [[nodiscard]] const T* data() const noexcept { return data_; }
+    ///@}
 
+    ///@{
+    /// Row i, cols() elements (padding excluded). Precondition: i < rows() (checked only by
+    /// TESSERA_ASSERT).
     [[nodiscard]] std::span<T> row(size_type i) noexcept {
         TESSERA_ASSERT(i < rows_);
         return {data_ + i * stride_, cols_};
@@ -195,7 +225,10 @@ public:
         TESSERA_ASSERT(i < rows_);
         return {data_ + i * stride_, cols_};
     }
+    ///@}
 
+    ///@{
+    /// Element (i, j). Precondition: i < rows() and j < cols() (checked only by TESSERA_ASSERT).
     [[nodiscard]] T& operator()(size_type i, size_type j) noexcept {
         TESSERA_ASSERT(i < rows_ && j < cols_);
         return data_[i * stride_ + j];
@@ -204,11 +237,16 @@ public:
         TESSERA_ASSERT(i < rows_ && j < cols_);
         return data_[i * stride_ + j];
     }
+    ///@}
 
+    ///@{
+    /// A strided view of the elements. O(1); valid while the storage stays in place (growing
+    /// past capacity_rows() reallocates it).
     [[nodiscard]] view_type view() noexcept { return view_type(data_, rows_, cols_, stride_); }
     [[nodiscard]] const_view_type view() const noexcept { return const_view_type(data_, rows_, cols_, stride_); }
     operator view_type() noexcept { return view(); }                  // NOLINT(google-explicit-constructor)
     operator const_view_type() const noexcept { return view(); }      // NOLINT(google-explicit-constructor)
+    ///@}
 
     /// Sets every element (padding stays zero).
     void fill(const T& value) noexcept {

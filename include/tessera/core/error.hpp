@@ -1,13 +1,14 @@
-// tessera/core/error.hpp - the exception hierarchy and the argument-checking helpers.
-//
-// Every exception tessera throws for bad user input derives from one of the standard
-// exception classes (so `catch (const std::invalid_argument&)` works) and also from the
-// tag base `tessera::error` (so `catch (const tessera::error&)` catches all of tessera's).
-// Messages follow one pattern so that a log line says where and why:
-//
-//     tessera::knn_index::search: argument 'k': must be at most the number of rows (k = 7, rows = 5)
-//
-// Broken internal invariants are not user errors: TESSERA_ASSERT reports them.
+/// \file
+/// tessera/core/error.hpp - the exception hierarchy and the argument-checking helpers.
+///
+/// Every exception tessera throws for bad user input derives from one of the standard
+/// exception classes (so `catch (const std::invalid_argument&)` works) and also from the
+/// tag base `tessera::error` (so `catch (const tessera::error&)` catches all of tessera's).
+/// Messages follow one pattern so that a log line says where and why:
+///
+///     tessera::knn_index::search: argument 'k': must be at most the number of rows (k = 7, rows = 5)
+///
+/// Broken internal invariants are not user errors: TESSERA_ASSERT reports them.
 #pragma once
 
 #include <cmath>
@@ -30,9 +31,12 @@ public:
     [[nodiscard]] virtual const char* message() const noexcept = 0;
 
 protected:
+    ///@{
+    /// Construction and copying are for the concrete exception classes only.
     error() = default;
     error(const error&) = default;
     error& operator=(const error&) = default;
+    ///@}
 };
 
 /// A function was called with an argument that breaks its documented preconditions

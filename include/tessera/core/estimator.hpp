@@ -1,7 +1,8 @@
-// tessera/core/estimator.hpp - what every estimator's fit and predict share: the inputs they
-// accept (dense rows of T, or CSR matrices of T), collecting labels and sample weights with
-// their checks, and a vectorizable probe for NaN, Inf and out-of-domain values. Nothing here
-// is public API: users name the models.
+/// \file
+/// tessera/core/estimator.hpp - what every estimator's fit and predict share: the inputs they
+/// accept (dense rows of T, or CSR matrices of T), collecting labels and sample weights with
+/// their checks, and a vectorizable probe for NaN, Inf and out-of-domain values. Nothing here
+/// is public API: users name the models.
 #pragma once
 
 #include <cmath>

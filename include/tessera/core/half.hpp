@@ -1,30 +1,33 @@
-// tessera/core/half.hpp - 16-bit floating-point storage types: bfloat16 and half (IEEE binary16).
-//
-// Both are storage types: two bytes that hold a value, with exact conversion to float and
-// correctly rounded conversion from float, double and the integer types. Arithmetic is done by
-// converting to float (or double); there are no arithmetic operators here, so that every
-// rounding step in a computation is one the caller wrote.
-//
-//   format    sign exponent mantissa  bias  largest finite   smallest normal  smallest subnormal
-//   bfloat16     1        8        7   127  3.3895314e38     2^-126           2^-133
-//   half         1        5       10    15  65504            2^-14            2^-24
-//
-// Guarantees (both types):
-// - To float (and to double, through float): exact for every one of the 65,536 bit patterns,
-//   subnormals, zeros of either sign and infinities included. A NaN stays a NaN with the same
-//   sign and payload; a signaling NaN keeps its bits (its quiet bit stays clear).
-// - From float, double and integers: rounded once, to nearest with ties to even, straight from
-//   the source value (a double is not rounded to float first, which would round twice).
-//   Magnitudes at or above the largest finite value plus half an ulp become infinity (for half:
-//   65520 and up); tiny magnitudes round into the subnormals or to a zero of the same sign.
-//   Zeros and infinities keep their sign.
-// - NaN in: a quiet NaN out, with the same sign and the top bits of the payload. The quiet bit is
-//   always set, so no NaN can become an infinity (as plain truncation of a NaN whose payload
-//   lies only in the low bits would) and no payload rounding can carry into the exponent or sign.
-//
-// Everything is portable C++20 (std::bit_cast and integer arithmetic): no compiler extension
-// types such as _Float16 or __bf16, and no intrinsics. Everything except the bulk `convert`
-// functions is constexpr and noexcept. Thread safety: values; no shared state.
+/// \file
+/// tessera/core/half.hpp - 16-bit floating-point storage types: bfloat16 and half (IEEE binary16).
+///
+/// Both are storage types: two bytes that hold a value, with exact conversion to float and
+/// correctly rounded conversion from float, double and the integer types. Arithmetic is done by
+/// converting to float (or double); there are no arithmetic operators here, so that every
+/// rounding step in a computation is one the caller wrote.
+///
+/// ```
+///   format    sign exponent mantissa  bias  largest finite   smallest normal  smallest subnormal
+///   bfloat16     1        8        7   127  3.3895314e38     2^-126           2^-133
+///   half         1        5       10    15  65504            2^-14            2^-24
+/// ```
+///
+/// Guarantees (both types):
+/// - To float (and to double, through float): exact for every one of the 65,536 bit patterns,
+///   subnormals, zeros of either sign and infinities included. A NaN stays a NaN with the same
+///   sign and payload; a signaling NaN keeps its bits (its quiet bit stays clear).
+/// - From float, double and integers: rounded once, to nearest with ties to even, straight from
+///   the source value (a double is not rounded to float first, which would round twice).
+///   Magnitudes at or above the largest finite value plus half an ulp become infinity (for half:
+///   65520 and up); tiny magnitudes round into the subnormals or to a zero of the same sign.
+///   Zeros and infinities keep their sign.
+/// - NaN in: a quiet NaN out, with the same sign and the top bits of the payload. The quiet bit is
+///   always set, so no NaN can become an infinity (as plain truncation of a NaN whose payload
+///   lies only in the low bits would) and no payload rounding can carry into the exponent or sign.
+///
+/// Everything is portable C++20 (std::bit_cast and integer arithmetic): no compiler extension
+/// types such as _Float16 or __bf16, and no intrinsics. Everything except the bulk `convert`
+/// functions is constexpr and noexcept. Thread safety: values; no shared state.
 #pragma once
 
 #include <algorithm>
@@ -329,13 +332,15 @@ enum class type_tag : std::uint8_t;
 template <class T>
 struct archive_type;
 
+/// Archives store bfloat16 values under type_tag::bf16.
 template <>
 struct archive_type<bfloat16> {
-    static constexpr type_tag tag = type_tag{3};  // type_tag::bf16
+    static constexpr type_tag tag = type_tag{3};  ///< type_tag::bf16
 };
+/// Archives store half values under type_tag::f16.
 template <>
 struct archive_type<half> {
-    static constexpr type_tag tag = type_tag{4};  // type_tag::f16
+    static constexpr type_tag tag = type_tag{4};  ///< type_tag::f16
 };
 
 }  // namespace tessera
@@ -364,54 +369,60 @@ struct limits_16bit_float {
 
 namespace std {
 
+/// The limits of tessera::bfloat16, with the standard meaning of every member. The members
+/// that bfloat16 and half share (is_specialized, has_infinity, has_denorm, round_style, ...)
+/// describe a signed binary format with infinities, NaNs and subnormals, rounded to nearest.
 template <>
 class numeric_limits<tessera::bfloat16> : public tessera::detail::limits_16bit_float {
     using T = tessera::bfloat16;
 
 public:
-    static constexpr bool is_iec559 = false;  // not an IEEE 754 format
-    static constexpr int digits = 8;
-    static constexpr int digits10 = 2;
-    static constexpr int max_digits10 = 4;
-    static constexpr int min_exponent = -125;
-    static constexpr int min_exponent10 = -37;
-    static constexpr int max_exponent = 128;
-    static constexpr int max_exponent10 = 38;
+    static constexpr bool is_iec559 = false;  ///< not an IEEE 754 format
+    static constexpr int digits = 8;           ///< significand bits, the implicit bit included
+    static constexpr int digits10 = 2;         ///< decimal digits that survive a round trip
+    static constexpr int max_digits10 = 4;     ///< decimal digits that tell every value apart
+    static constexpr int min_exponent = -125;  ///< one more than the least normal binary exponent
+    static constexpr int min_exponent10 = -37; ///< least power of 10 that is a normal value
+    static constexpr int max_exponent = 128;   ///< one more than the largest binary exponent
+    static constexpr int max_exponent10 = 38;  ///< largest power of 10 that is finite
 
-    static constexpr T min() noexcept { return T::from_bits(0x0080); }  // 2^-126
-    static constexpr T max() noexcept { return T::from_bits(0x7F7F); }  // (2 - 2^-7) * 2^127
-    static constexpr T lowest() noexcept { return T::from_bits(0xFF7F); }
-    static constexpr T epsilon() noexcept { return T::from_bits(0x3C00); }      // 2^-7
-    static constexpr T round_error() noexcept { return T::from_bits(0x3F00); }  // 0.5
-    static constexpr T infinity() noexcept { return T::from_bits(0x7F80); }
-    static constexpr T quiet_NaN() noexcept { return T::from_bits(0x7FC0); }
-    static constexpr T signaling_NaN() noexcept { return T::from_bits(0x7FA0); }
-    static constexpr T denorm_min() noexcept { return T::from_bits(0x0001); }  // 2^-133
+    static constexpr T min() noexcept { return T::from_bits(0x0080); }  ///< least positive normal, 2^-126
+    static constexpr T max() noexcept { return T::from_bits(0x7F7F); }  ///< largest finite, (2 - 2^-7) * 2^127
+    static constexpr T lowest() noexcept { return T::from_bits(0xFF7F); }  ///< most negative finite, -max()
+    static constexpr T epsilon() noexcept { return T::from_bits(0x3C00); }      ///< gap from 1 to the next value, 2^-7
+    static constexpr T round_error() noexcept { return T::from_bits(0x3F00); }  ///< 0.5 (round to nearest)
+    static constexpr T infinity() noexcept { return T::from_bits(0x7F80); }  ///< positive infinity
+    static constexpr T quiet_NaN() noexcept { return T::from_bits(0x7FC0); }  ///< a positive quiet NaN
+    static constexpr T signaling_NaN() noexcept { return T::from_bits(0x7FA0); }  ///< a positive signaling NaN
+    static constexpr T denorm_min() noexcept { return T::from_bits(0x0001); }  ///< least positive subnormal, 2^-133
 };
 
+/// The limits of tessera::half, with the standard meaning of every member. The members that
+/// bfloat16 and half share (is_specialized, has_infinity, has_denorm, round_style, ...)
+/// describe a signed binary format with infinities, NaNs and subnormals, rounded to nearest.
 template <>
 class numeric_limits<tessera::half> : public tessera::detail::limits_16bit_float {
     using T = tessera::half;
 
 public:
-    static constexpr bool is_iec559 = true;  // IEEE 754 binary16
-    static constexpr int digits = 11;
-    static constexpr int digits10 = 3;
-    static constexpr int max_digits10 = 5;
-    static constexpr int min_exponent = -13;
-    static constexpr int min_exponent10 = -4;
-    static constexpr int max_exponent = 16;
-    static constexpr int max_exponent10 = 4;
+    static constexpr bool is_iec559 = true;   ///< IEEE 754 binary16
+    static constexpr int digits = 11;          ///< significand bits, the implicit bit included
+    static constexpr int digits10 = 3;         ///< decimal digits that survive a round trip
+    static constexpr int max_digits10 = 5;     ///< decimal digits that tell every value apart
+    static constexpr int min_exponent = -13;   ///< one more than the least normal binary exponent
+    static constexpr int min_exponent10 = -4;  ///< least power of 10 that is a normal value
+    static constexpr int max_exponent = 16;    ///< one more than the largest binary exponent
+    static constexpr int max_exponent10 = 4;   ///< largest power of 10 that is finite
 
-    static constexpr T min() noexcept { return T::from_bits(0x0400); }  // 2^-14
-    static constexpr T max() noexcept { return T::from_bits(0x7BFF); }  // 65504
-    static constexpr T lowest() noexcept { return T::from_bits(0xFBFF); }
-    static constexpr T epsilon() noexcept { return T::from_bits(0x1400); }      // 2^-10
-    static constexpr T round_error() noexcept { return T::from_bits(0x3800); }  // 0.5
-    static constexpr T infinity() noexcept { return T::from_bits(0x7C00); }
-    static constexpr T quiet_NaN() noexcept { return T::from_bits(0x7E00); }
-    static constexpr T signaling_NaN() noexcept { return T::from_bits(0x7D00); }
-    static constexpr T denorm_min() noexcept { return T::from_bits(0x0001); }  // 2^-24
+    static constexpr T min() noexcept { return T::from_bits(0x0400); }  ///< least positive normal, 2^-14
+    static constexpr T max() noexcept { return T::from_bits(0x7BFF); }  ///< largest finite, 65504
+    static constexpr T lowest() noexcept { return T::from_bits(0xFBFF); }  ///< most negative finite, -65504
+    static constexpr T epsilon() noexcept { return T::from_bits(0x1400); }      ///< gap from 1 to the next value, 2^-10
+    static constexpr T round_error() noexcept { return T::from_bits(0x3800); }  ///< 0.5 (round to nearest)
+    static constexpr T infinity() noexcept { return T::from_bits(0x7C00); }  ///< positive infinity
+    static constexpr T quiet_NaN() noexcept { return T::from_bits(0x7E00); }  ///< a positive quiet NaN
+    static constexpr T signaling_NaN() noexcept { return T::from_bits(0x7D00); }  ///< a positive signaling NaN
+    static constexpr T denorm_min() noexcept { return T::from_bits(0x0001); }  ///< least positive subnormal, 2^-24
 };
 
 }  // namespace std

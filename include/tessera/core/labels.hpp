@@ -1,5 +1,6 @@
-// tessera/core/labels.hpp - class labels of any integral, enum or string-like type, mapped to
-// dense class indices 0..n_classes-1 in sorted label order, and back.
+/// \file
+/// tessera/core/labels.hpp - class labels of any integral, enum or string-like type, mapped to
+/// dense class indices 0..n_classes-1 in sorted label order, and back.
 #pragma once
 
 #include <algorithm>
@@ -115,10 +116,12 @@ template <class Classes, class K>
 template <label L, class Allocator = std::allocator<label_storage_t<L>>>
 class label_encoder {
 public:
-    using label_type = label_storage_t<L>;
-    using allocator_type = Allocator;
+    using label_type = label_storage_t<L>;  ///< stored labels (std::string for string-like L)
+    using allocator_type = Allocator;       ///< allocator of the class list
 
+    /// An unfitted encoder.
     label_encoder() = default;
+    /// An unfitted encoder that allocates with `alloc`.
     explicit label_encoder(const Allocator& alloc) : classes_(alloc) {}
 
     /// Learns the sorted set of distinct labels in `labels`. O(n log k) for k classes while k is
@@ -168,7 +171,9 @@ public:
         return e;
     }
 
+    /// Whether the encoder knows its classes (after fit or from_classes).
     [[nodiscard]] bool fitted() const noexcept { return !classes_.empty(); }
+    /// Number of classes (0 before fit).
     [[nodiscard]] std::size_t n_classes() const noexcept { return classes_.size(); }
     /// The classes in sorted order; class index i is classes()[i].
     [[nodiscard]] std::span<const label_type> classes() const noexcept { return classes_; }

@@ -1,4 +1,5 @@
-// tessera/core/matrix_view.hpp - a non-owning, strided, row-major view of a dense matrix.
+/// \file
+/// tessera/core/matrix_view.hpp - a non-owning, strided, row-major view of a dense matrix.
 #pragma once
 
 #include <cstddef>
@@ -25,10 +26,11 @@ namespace tessera {
 template <class T>
 class matrix_view {
 public:
-    using element_type = T;
-    using value_type = std::remove_cv_t<T>;
-    using size_type = std::size_t;
+    using element_type = T;                  ///< viewed element type, const-qualified for read-only views
+    using value_type = std::remove_cv_t<T>;  ///< element type without const
+    using size_type = std::size_t;           ///< type of shapes and indices
 
+    /// An empty 0 x 0 view.
     constexpr matrix_view() noexcept = default;
 
     /// A contiguous view: rows are `cols` elements apart.
@@ -53,22 +55,28 @@ public:
     constexpr matrix_view(const matrix_view<U>& other) noexcept  // NOLINT(google-explicit-constructor)
         : data_(other.data()), rows_(other.rows()), cols_(other.cols()), stride_(other.stride()) {}
 
+    /// The first element of row 0 (null for a default-constructed view).
     [[nodiscard]] constexpr T* data() const noexcept { return data_; }
+    /// Number of rows.
     [[nodiscard]] constexpr size_type rows() const noexcept { return rows_; }
+    /// Number of columns.
     [[nodiscard]] constexpr size_type cols() const noexcept { return cols_; }
     /// Distance, in elements, between the starts of consecutive rows.
     [[nodiscard]] constexpr size_type stride() const noexcept { return stride_; }
     /// rows() * cols(): the number of viewed elements (padding excluded).
     [[nodiscard]] constexpr size_type size() const noexcept { return rows_ * cols_; }
+    /// Whether the view has no elements (no rows or no columns).
     [[nodiscard]] constexpr bool empty() const noexcept { return rows_ == 0 || cols_ == 0; }
     /// True when the elements form one block (no gaps between rows).
     [[nodiscard]] constexpr bool is_contiguous() const noexcept { return stride_ == cols_ || rows_ <= 1; }
 
+    /// Row i, cols() elements. Precondition: i < rows() (checked only by TESSERA_ASSERT).
     [[nodiscard]] constexpr std::span<T> row(size_type i) const noexcept {
         TESSERA_ASSERT(i < rows_);
         return std::span<T>(data_ + i * stride_, cols_);
     }
 
+    /// Element (i, j). Precondition: i < rows() and j < cols() (checked only by TESSERA_ASSERT).
     [[nodiscard]] constexpr T& operator()(size_type i, size_type j) const noexcept {
         TESSERA_ASSERT(i < rows_ && j < cols_);
         return data_[i * stride_ + j];
@@ -96,10 +104,14 @@ private:
     size_type stride_ = 0;
 };
 
+///@{
+/// Deduces the element type from the pointer: `matrix_view(p, rows, cols)` with `const float* p`
+/// is a `matrix_view<const float>`.
 template <class T>
 matrix_view(T*, std::size_t, std::size_t) -> matrix_view<T>;
 template <class T>
 matrix_view(T*, std::size_t, std::size_t, std::size_t) -> matrix_view<T>;
+///@}
 
 /// Views `rows * cols` elements at `data` as a contiguous matrix (the "pointer plus shape" input).
 template <class T>

@@ -1,16 +1,17 @@
-// tessera/core/parallel.hpp - the one parallel-loop abstraction every algorithm uses.
-//
-// With OpenMP enabled (link tessera::openmp, which defines TESSERA_HAS_OPENMP) loops run on
-// OpenMP threads; otherwise they run serially on the calling thread, with the same results.
-//
-// Determinism: work is cut into blocks whose boundaries depend only on the range and the block
-// size, never on the thread count, and parallel_reduce combines block results in block order.
-// An algorithm that writes each output from one block and reduces through parallel_reduce
-// therefore gives bit-identical results for any thread count.
-//
-// Oversubscription: a parallel_for called from inside another parallel region runs serially
-// (no nested teams), and the thread count is a per-call option rather than global state. Keep
-// any BLAS you call from inside a loop body single-threaded.
+/// \file
+/// tessera/core/parallel.hpp - the one parallel-loop abstraction every algorithm uses.
+///
+/// With OpenMP enabled (link tessera::openmp, which defines TESSERA_HAS_OPENMP) loops run on
+/// OpenMP threads; otherwise they run serially on the calling thread, with the same results.
+///
+/// Determinism: work is cut into blocks whose boundaries depend only on the range and the block
+/// size, never on the thread count, and parallel_reduce combines block results in block order.
+/// An algorithm that writes each output from one block and reduces through parallel_reduce
+/// therefore gives bit-identical results for any thread count.
+///
+/// Oversubscription: a parallel_for called from inside another parallel region runs serially
+/// (no nested teams), and the thread count is a per-call option rather than global state. Keep
+/// any BLAS you call from inside a loop body single-threaded.
 #pragma once
 
 #include <algorithm>

@@ -1,11 +1,12 @@
-// tessera/core/random.hpp - reproducible random numbers.
-//
-// The std:: distributions are implementation-defined (libstdc++ and libc++ draw different
-// normals from the same engine), so tessera defines every transformation itself. The same
-// seed gives the same stream and the same samples on every compiler and standard library:
-// integer draws, uniforms, shuffles and samples are pure integer/IEEE arithmetic; normal()
-// additionally calls std::log and std::sqrt (sqrt is exactly rounded by IEEE 754; log comes
-// from the C library, identical for GCC and Clang on the same system).
+/// \file
+/// tessera/core/random.hpp - reproducible random numbers.
+///
+/// The std:: distributions are implementation-defined (libstdc++ and libc++ draw different
+/// normals from the same engine), so tessera defines every transformation itself. The same
+/// seed gives the same stream and the same samples on every compiler and standard library:
+/// integer draws, uniforms, shuffles and samples are pure integer/IEEE arithmetic; normal()
+/// additionally calls std::log and std::sqrt (sqrt is exactly rounded by IEEE 754; log comes
+/// from the C library, identical for GCC and Clang on the same system).
 #pragma once
 
 #include <algorithm>
@@ -43,9 +44,9 @@ namespace tessera {
 /// engine with `random_engine(seed, stream)` so results do not depend on the thread count.
 class random_engine {
 public:
-    using result_type = std::uint64_t;
+    using result_type = std::uint64_t;  ///< each call returns 64 random bits
 
-    static constexpr std::uint64_t default_seed = 0x7e55e7a5eedULL;
+    static constexpr std::uint64_t default_seed = 0x7e55e7a5eedULL;  ///< seed of a default-constructed engine
 
     /// The stream for `seed`.
     constexpr explicit random_engine(std::uint64_t seed = default_seed) noexcept { reseed(seed, 0); }
@@ -54,7 +55,9 @@ public:
     /// independent (their states come from different SplitMix64 outputs).
     constexpr random_engine(std::uint64_t seed, std::uint64_t stream) noexcept { reseed(seed, stream); }
 
+    /// Smallest value operator() returns: 0.
     static constexpr result_type min() noexcept { return 0; }
+    /// Largest value operator() returns: 2^64 - 1.
     static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
     /// The next 64 random bits.
@@ -138,6 +141,7 @@ public:
         return mean + stddev * normal();
     }
 
+    /// Whether both engines are in the same state (then they produce the same draws).
     friend constexpr bool operator==(const random_engine&, const random_engine&) = default;
 
 private:

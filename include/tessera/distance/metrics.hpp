@@ -1,13 +1,16 @@
-// tessera/distance/metrics.hpp - distance and similarity metrics as objects with traits, on
-// top of the runtime-dispatched kernels of tessera/simd/kernels.hpp.
-//
-//   tessera::sq_euclidean m;
-//   float d = m(std::span<const float>(a), std::span<const float>(b));
-//   tessera::one_to_many(m, query, rows, out);          // distances to every row of a matrix
-//
-// A metric is any type with a `static constexpr metric_traits traits` and a call operator on two
-// spans of equal length; user-defined metrics satisfy the same `distance_metric` concept and
-// are called directly (inlined) by the algorithms that take them.
+/// \file
+/// tessera/distance/metrics.hpp - distance and similarity metrics as objects with traits, on
+/// top of the runtime-dispatched kernels of tessera/simd/kernels.hpp.
+///
+/// ```cpp
+///   tessera::sq_euclidean m;
+///   float d = m(std::span<const float>(a), std::span<const float>(b));
+///   tessera::one_to_many(m, query, rows, out);          // distances to every row of a matrix
+/// ```
+///
+/// A metric is any type with a `static constexpr metric_traits traits` and a call operator on two
+/// spans of equal length; user-defined metrics satisfy the same `distance_metric` concept and
+/// are called directly (inlined) by the algorithms that take them.
 #pragma once
 
 #include <algorithm>
@@ -93,8 +96,13 @@ private:
 /// Squared Euclidean distance, sum (a_i - b_i)^2. Not a true metric (no triangle inequality)
 /// but ranks neighbours exactly as `euclidean` does, without the square root.
 struct sq_euclidean : detail::float_metric<sq_euclidean> {
-    static constexpr const char* name = "sq_euclidean";
+    static constexpr const char* name = "sq_euclidean";  ///< name in messages and saved models
+    /// What the values mean. The checked call `m(a, b)` on two spans (which must have equal
+    /// lengths, else dimension_mismatch) is inherited for float, double, int8, uint8 and the
+    /// mixed pairs.
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = true};
+    /// The distance of n elements at `a` and `b`, unchecked (the kernels of simd/kernels.hpp).
+    /// O(n).
     template <class A, class B>
         requires kernel_pair<A, B>
     [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
@@ -104,8 +112,13 @@ struct sq_euclidean : detail::float_metric<sq_euclidean> {
 
 /// Euclidean distance, sqrt(sum (a_i - b_i)^2). A true metric.
 struct euclidean : detail::float_metric<euclidean> {
-    static constexpr const char* name = "euclidean";
+    static constexpr const char* name = "euclidean";  ///< name in messages and saved models
+    /// What the values mean. The checked call `m(a, b)` on two spans (which must have equal
+    /// lengths, else dimension_mismatch) is inherited for float, double, int8, uint8 and the
+    /// mixed pairs.
     static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = true};
+    /// The distance of n elements at `a` and `b`, unchecked (the kernels of simd/kernels.hpp).
+    /// O(n).
     template <class A, class B>
         requires kernel_pair<A, B>
     [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
@@ -115,8 +128,13 @@ struct euclidean : detail::float_metric<euclidean> {
 
 /// Inner product a.b as a similarity: larger is closer (maximum inner product search).
 struct inner_product : detail::float_metric<inner_product> {
-    static constexpr const char* name = "inner_product";
+    static constexpr const char* name = "inner_product";  ///< name in messages and saved models
+    /// What the values mean. The checked call `m(a, b)` on two spans (which must have equal
+    /// lengths, else dimension_mismatch) is inherited for float, double, int8, uint8 and the
+    /// mixed pairs.
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = true, .uses_norms = false};
+    /// The distance of n elements at `a` and `b`, unchecked (the kernels of simd/kernels.hpp).
+    /// O(n).
     template <class A, class B>
         requires kernel_pair<A, B>
     [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
@@ -126,8 +144,13 @@ struct inner_product : detail::float_metric<inner_product> {
 
 /// The inner product negated, -a.b, so that smaller is closer like every other distance.
 struct negative_inner_product : detail::float_metric<negative_inner_product> {
-    static constexpr const char* name = "negative_inner_product";
+    static constexpr const char* name = "negative_inner_product";  ///< name in messages and saved models
+    /// What the values mean. The checked call `m(a, b)` on two spans (which must have equal
+    /// lengths, else dimension_mismatch) is inherited for float, double, int8, uint8 and the
+    /// mixed pairs.
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = false};
+    /// The distance of n elements at `a` and `b`, unchecked (the kernels of simd/kernels.hpp).
+    /// O(n).
     template <class A, class B>
         requires kernel_pair<A, B>
     [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
@@ -140,14 +163,21 @@ struct negative_inner_product : detail::float_metric<negative_inner_product> {
 /// taken as 0 and the distance is 1 (as scikit-learn's cosine_distances does), also for two
 /// zero vectors. Not a true metric. NaN inputs give NaN.
 struct cosine_distance : detail::float_metric<cosine_distance> {
-    static constexpr const char* name = "cosine_distance";
+    static constexpr const char* name = "cosine_distance";  ///< name in messages and saved models
+    /// What the values mean. The checked call `m(a, b)` on two spans (which must have equal
+    /// lengths, else dimension_mismatch) is inherited for float, double, int8, uint8 and the
+    /// mixed pairs.
     static constexpr metric_traits traits{.is_metric = false, .is_similarity = false, .uses_norms = true};
+    /// The distance from a.b and the squared norms, with the zero-vector rule and the clamping
+    /// above.
     template <simd::kernel_float T>
     [[nodiscard]] static T from_parts(T dot, T norm_a_sq, T norm_b_sq) noexcept {
         if (norm_a_sq == T(0) || norm_b_sq == T(0)) return T(1);
         const T d = T(1) - dot / (std::sqrt(norm_a_sq) * std::sqrt(norm_b_sq));
         return d < T(0) ? T(0) : (d > T(2) ? T(2) : d);  // NaN passes through both comparisons
     }
+    /// The distance of n elements at `a` and `b`, unchecked (the kernels of simd/kernels.hpp).
+    /// O(n).
     template <class A, class B>
         requires kernel_pair<A, B>
     [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
@@ -163,8 +193,13 @@ struct cosine_distance : detail::float_metric<cosine_distance> {
 
 /// Manhattan (L1) distance, sum |a_i - b_i|. A true metric.
 struct manhattan : detail::float_metric<manhattan> {
-    static constexpr const char* name = "manhattan";
+    static constexpr const char* name = "manhattan";  ///< name in messages and saved models
+    /// What the values mean. The checked call `m(a, b)` on two spans (which must have equal
+    /// lengths, else dimension_mismatch) is inherited for float, double, int8, uint8 and the
+    /// mixed pairs.
     static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false};
+    /// The distance of n elements at `a` and `b`, unchecked (the kernels of simd/kernels.hpp).
+    /// O(n).
     template <class A, class B>
         requires kernel_pair<A, B>
     [[nodiscard]] static auto raw(const A* a, const B* b, std::size_t n) noexcept {
@@ -175,10 +210,13 @@ struct manhattan : detail::float_metric<manhattan> {
 /// Hamming distance between bit-packed vectors (64 bits per word): the number of differing
 /// bits. Exact. A true metric.
 struct hamming {
+    /// A true metric on bit-packed words.
     static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false, .on_bits = true};
+    /// The distance of `words` 64-bit words at `a` and `b`, unchecked. O(words).
     [[nodiscard]] static std::uint64_t raw(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
         return simd::hamming(a, b, words);
     }
+    /// The distance of two word spans of equal length (else dimension_mismatch). O(words).
     [[nodiscard]] std::uint64_t operator()(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
         detail::require_same_length(a.size(), b.size(), "hamming");
         return raw(a.data(), b.data(), a.size());
@@ -188,12 +226,15 @@ struct hamming {
 /// Jaccard distance between bit-packed sets, 1 - |a AND b| / |a OR b|; two empty sets are at
 /// distance 0. A true metric. The bit counts are exact; the ratio is rounded once.
 struct jaccard {
+    /// A true metric on bit-packed words.
     static constexpr metric_traits traits{.is_metric = true, .is_similarity = false, .uses_norms = false, .on_bits = true};
+    /// The distance of `words` 64-bit words at `a` and `b`, unchecked. O(words).
     [[nodiscard]] static double raw(const std::uint64_t* a, const std::uint64_t* b, std::size_t words) noexcept {
         const auto p = simd::jaccard_parts(a, b, words);
         if (p.union_ == 0) return 0.0;
         return static_cast<double>(p.union_ - p.intersection) / static_cast<double>(p.union_);
     }
+    /// The distance of two word spans of equal length (else dimension_mismatch). O(words).
     [[nodiscard]] double operator()(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
         detail::require_same_length(a.size(), b.size(), "jaccard");
         return raw(a.data(), b.data(), a.size());

@@ -1,23 +1,24 @@
-// tessera/distance/pairwise.hpp - many-to-many distances: out(i, j) = metric(x_i, y_j).
-//
-// For the metrics built on dot products (squared Euclidean, Euclidean, cosine, inner products)
-// the matrix of dots X Y^T is computed like a matrix product: Y is packed into k-major panels
-// and a register-tiled micro-kernel computes tiles with FMAs (AVX2: 6 x 16 floats or 6 x 8
-// doubles; AVX-512: 12 x 32 floats or 12 x 16 doubles),
-// blocked so that a panel of Y stays in cache while all rows of X pass over it. Distances then
-// come from precomputed norms:
-//     squared L2:  ||x||^2 + ||y||^2 - 2 x.y   (clamped at 0)
-//     cosine:      1 - x.y / (||x|| ||y||)     (zero vectors: 1, as for one-to-one)
-// Other metrics (Manhattan, user-defined) are evaluated pair by pair with their own kernel.
-//
-// Accuracy: the expanded form trades the cancellation of close points for speed. Its absolute
-// error is bounded by gamma(d + 2) * (||x||^2 + ||y||^2 + 2 sum_k |x_k y_k|) (same gamma as in
-// simd/kernels.hpp), i.e. relative to the norms, not to the distance: two equal rows can come
-// out as a small positive number instead of 0. Use one_to_many for exact small distances.
-//
-// Parallelism and determinism: rows of X are split into blocks run through parallel_for; every
-// output element is computed by one thread in a fixed order, so results are identical for any
-// thread count. Memory: one packing buffer of at most 256 x 256 elements per call.
+/// \file
+/// tessera/distance/pairwise.hpp - many-to-many distances: out(i, j) = metric(x_i, y_j).
+///
+/// For the metrics built on dot products (squared Euclidean, Euclidean, cosine, inner products)
+/// the matrix of dots X Y^T is computed like a matrix product: Y is packed into k-major panels
+/// and a register-tiled micro-kernel computes tiles with FMAs (AVX2: 6 x 16 floats or 6 x 8
+/// doubles; AVX-512: 12 x 32 floats or 12 x 16 doubles),
+/// blocked so that a panel of Y stays in cache while all rows of X pass over it. Distances then
+/// come from precomputed norms:
+///     squared L2:  ||x||^2 + ||y||^2 - 2 x.y   (clamped at 0)
+///     cosine:      1 - x.y / (||x|| ||y||)     (zero vectors: 1, as for one-to-one)
+/// Other metrics (Manhattan, user-defined) are evaluated pair by pair with their own kernel.
+///
+/// Accuracy: the expanded form trades the cancellation of close points for speed. Its absolute
+/// error is bounded by gamma(d + 2) * (||x||^2 + ||y||^2 + 2 sum_k |x_k y_k|) (same gamma as in
+/// simd/kernels.hpp), i.e. relative to the norms, not to the distance: two equal rows can come
+/// out as a small positive number instead of 0. Use one_to_many for exact small distances.
+///
+/// Parallelism and determinism: rows of X are split into blocks run through parallel_for; every
+/// output element is computed by one thread in a fixed order, so results are identical for any
+/// thread count. Memory: one packing buffer of at most 256 x 256 elements per call.
 #pragma once
 
 #include <algorithm>

@@ -1,13 +1,16 @@
-// tessera/integrations/eigen.hpp - Eigen 3.4 matrices as tessera inputs and outputs, without
-// copies. Needs Eigen: link the tessera::eigen CMake target (which defines TESSERA_HAS_EIGEN).
-//
-//   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> X = ...;
-//   auto v = tessera::eigen::view(X);          // matrix_view<const float>, no copy
-//   tessera::dense_matrix<float> m = ...;
-//   auto e = tessera::eigen::map(m);            // Eigen::Map over tessera's storage, stride kept
-//
-// Column-major Eigen matrices are not row-major views; pass `X.transpose()` materialized in
-// row-major form, or copy with `tessera::eigen::to_dense`.
+/// \file
+/// tessera/integrations/eigen.hpp - Eigen 3.4 matrices as tessera inputs and outputs, without
+/// copies. Needs Eigen: link the tessera::eigen CMake target (which defines TESSERA_HAS_EIGEN).
+///
+/// ```cpp
+///   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> X = ...;
+///   auto v = tessera::eigen::view(X);          // matrix_view<const float>, no copy
+///   tessera::dense_matrix<float> m = ...;
+///   auto e = tessera::eigen::map(m);            // Eigen::Map over tessera's storage, stride kept
+/// ```
+///
+/// Column-major Eigen matrices are not row-major views; pass `X.transpose()` materialized in
+/// row-major form, or copy with `tessera::eigen::to_dense`.
 #pragma once
 
 #include <Eigen/Core>
@@ -19,6 +22,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/matrix_view.hpp"
 
+/// Zero-copy conversions between Eigen 3.4 row-major matrices and tessera's matrix types.
 namespace tessera::eigen {
 
 /// A row-major dynamic Eigen matrix of T.
@@ -65,7 +69,8 @@ template <class T>
                       Eigen::OuterStride<>(static_cast<index>(v.stride())));
 }
 
-/// An Eigen map over a dense_matrix (mutable or const according to `m`).
+///@{
+/// An Eigen map over a dense_matrix (mutable or const according to `m`). O(1), no copy.
 template <class T, class A>
 [[nodiscard]] row_map<T> map(dense_matrix<T, A>& m) {
     return map(m.view());
@@ -74,6 +79,7 @@ template <class T, class A>
 [[nodiscard]] row_map<const T> map(const dense_matrix<T, A>& m) {
     return map(m.view());
 }
+///@}
 
 /// A dense_matrix copy of any Eigen expression (column-major ones included).
 template <class Derived, class A = std::allocator<typename Derived::Scalar>>

@@ -1,12 +1,13 @@
-// tessera/io/byte_source.hpp - where every tessera loader gets its bytes: a file, a stream or
-// memory, decompressed on the fly when the data starts with the gzip magic bytes 1f 8b.
-//
-// Everything here is an implementation detail of the loaders in tessera/io/ (namespace
-// tessera::detail); users call read_csv, read_idx_images, ... and never name it.
-//
-// gzip needs zlib: the tessera::zlib CMake target defines TESSERA_HAS_ZLIB=1 and links it.
-// Without it this header still compiles, and gzip data is rejected with a format_error that
-// says how to enable it. Every translation unit of one program must agree on the macro.
+/// \file
+/// tessera/io/byte_source.hpp - where every tessera loader gets its bytes: a file, a stream or
+/// memory, decompressed on the fly when the data starts with the gzip magic bytes 1f 8b.
+///
+/// Everything here is an implementation detail of the loaders in tessera/io/ (namespace
+/// tessera::detail); users call read_csv, read_idx_images, ... and never name it.
+///
+/// gzip needs zlib: the tessera::zlib CMake target defines TESSERA_HAS_ZLIB=1 and links it.
+/// Without it this header still compiles, and gzip data is rejected with a format_error that
+/// says how to enable it. Every translation unit of one program must agree on the macro.
 #pragma once
 
 #include <algorithm>
@@ -28,6 +29,8 @@
 
 #include "tessera/core/error.hpp"
 
+/// 1 when the loaders can read gzip data (TESSERA_HAS_ZLIB=1, set by linking tessera::zlib),
+/// else 0.
 #if defined(TESSERA_HAS_ZLIB) && TESSERA_HAS_ZLIB
 #include <zlib.h>
 #define TESSERA_IO_GZIP 1

@@ -1,5 +1,6 @@
-// tessera/io/csv.hpp - numeric CSV files (features, an optional label column, column names) and
-// scikit-learn's bundled toy-data layout. Plain or gzip-compressed (see byte_source.hpp).
+/// \file
+/// tessera/io/csv.hpp - numeric CSV files (features, an optional label column, column names) and
+/// scikit-learn's bundled toy-data layout. Plain or gzip-compressed (see byte_source.hpp).
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,7 @@ namespace tessera {
 /// column with a given header name. Build it with the static functions.
 class csv_column {
 public:
+    /// Which of the four forms this is.
     enum class kind { none, index, last, named };
 
     /// No label column: every column is a feature (the default).
@@ -35,10 +37,14 @@ public:
     /// The column whose header name is `name` (exactly, after unquoting and trimming). Needs a header.
     [[nodiscard]] static csv_column named(std::string name) { return csv_column(kind::named, 0, std::move(name)); }
 
+    /// No label column, as none().
     csv_column() noexcept = default;
 
+    /// The form: none, index, last or named.
     [[nodiscard]] kind which() const noexcept { return kind_; }
+    /// The 0-based position given to index() (0 for the other forms).
     [[nodiscard]] std::size_t position() const noexcept { return index_; }
+    /// The header name given to named() (empty for the other forms).
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
 private:
@@ -51,7 +57,7 @@ private:
 /// How read_csv reads a file. The defaults read a comma-separated file with a header line and
 /// no label column.
 struct csv_options {
-    /// Field separator. Not '"', '\n', '\r' or NUL.
+    /// Field separator. Not a double quote, line feed, carriage return or NUL.
     char delimiter = ',';
     /// Whether the first line after the skipped ones names the columns. `detect`: it does if
     /// one of its fields is empty or not written as a number (the label field counts only when
@@ -87,7 +93,7 @@ struct csv_data {
 /// What read_sklearn_csv returns.
 template <class T>
 struct sklearn_csv_data {
-    dense_matrix<T> features;
+    dense_matrix<T> features;  ///< one row per sample
     /// Class indices, each in [0, class_names.size()).
     std::vector<int> labels;
     /// The names on line 1, in class-index order.
@@ -286,7 +292,7 @@ sklearn_csv_data<T> read_sklearn_lines(line_reader& lines) {
 ///
 /// - Fields are separated by `opt.delimiter`; spaces and tabs around a field are ignored; a
 ///   field may be double-quoted (quotes removed, "" is one quote, no line breaks inside).
-/// - Lines end with "\n" or "\r\n"; the last one needs no line break; blank lines are skipped
+/// - Lines end with `"\n"` or `"\r\n"`; the last one needs no line break; blank lines are skipped
 ///   (but counted in line numbers); a UTF-8 byte-order mark at the start is ignored.
 /// - Feature fields are parsed as T with std::from_chars (locale-independent, decimal, optional
 ///   '+', exponent for floating point). A numeric Label is parsed the same way; a std::string

@@ -1,9 +1,10 @@
-// tessera/io/idx.hpp - IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed.
-//
-// An IDX file is a big-endian header, 00 00 <type code> <rank>, then <rank> uint32 dimensions,
-// then the elements in row-major order, big-endian. Type codes: 0x08 unsigned byte, 0x09 signed
-// byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64. MNIST images are 0x00000803
-// (ubyte, rank 3: count x rows x cols), labels 0x00000801 (ubyte, rank 1).
+/// \file
+/// tessera/io/idx.hpp - IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed.
+///
+/// An IDX file is a big-endian header, `00 00 <type code> <rank>`, then `<rank>` uint32 dimensions,
+/// then the elements in row-major order, big-endian. Type codes: 0x08 unsigned byte, 0x09 signed
+/// byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64. MNIST images are 0x00000803
+/// (ubyte, rank 3: count x rows x cols), labels 0x00000801 (ubyte, rank 1).
 #pragma once
 
 #include <algorithm>
@@ -312,7 +313,7 @@ inline std::vector<std::uint8_t> read_idx_labels_from(idx_reader& reader) {
 /// Complexity: O(size of the data). Memory: the result only; the declared size is checked for
 /// overflow and the matrix grows with the data actually read, never past the declared count,
 /// so a lying header or a gzip bomb cannot make it allocate more than the data holds.
-/// Exceptions: `tessera::format_error` "tessera::read_idx_images: <source>: byte <offset>: ..."
+/// Exceptions: `tessera::format_error` `"tessera::read_idx_images: <source>: byte <offset>: ..."`
 /// (the offset is in the decompressed data) for an empty or truncated file, a bad magic number,
 /// an unknown type code, a wrong rank, a shape too large to address, a value T cannot hold,
 /// data after the declared items, corrupt or truncated gzip data, or gzip without zlib;

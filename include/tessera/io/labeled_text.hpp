@@ -1,4 +1,5 @@
-// tessera/io/labeled_text.hpp - "<label><TAB><text>" lines, as in the SMS Spam Collection.
+/// \file
+/// tessera/io/labeled_text.hpp - `"<label><TAB><text>"` lines, as in the SMS Spam Collection.
 #pragma once
 
 #include <cstddef>
@@ -17,8 +18,8 @@ namespace tessera {
 
 /// How read_labeled_text reads a file.
 struct labeled_text_options {
-    /// Splits each line at its first occurrence; the text may contain more of them. Not '\n',
-    /// '\r' or NUL.
+    /// Splits each line at its first occurrence; the text may contain more of them. Not a line
+    /// feed, carriage return or NUL.
     char separator = '\t';
     /// Longest accepted line, in bytes.
     std::size_t max_line_length = default_max_line_length;
@@ -26,8 +27,8 @@ struct labeled_text_options {
 
 /// What read_labeled_text returns: labels[k] and texts[k] come from the k-th non-blank line.
 struct labeled_text_data {
-    std::vector<std::string> labels;
-    std::vector<std::string> texts;
+    std::vector<std::string> labels;  ///< the label of each line
+    std::vector<std::string> texts;   ///< the text of each line
 };
 
 namespace detail {
@@ -63,7 +64,7 @@ inline labeled_text_data read_labeled_text_lines(line_reader& lines, char separa
 /// each at its first separator. The label must not be empty; the text may be (it may also hold
 /// further separators). Both keep their bytes exactly as in the file: no trimming, no
 /// unquoting, no UTF-8 validation (invalid sequences pass through unchanged). Lines end with
-/// "\n" or "\r\n" (the "\r" is dropped); blank lines are skipped; a UTF-8 byte-order mark at the
+/// `"\n"` or `"\r\n"` (the `"\r"` is dropped); blank lines are skipped; a UTF-8 byte-order mark at the
 /// start is dropped; gzip data is decompressed as for read_csv.
 ///
 /// Complexity: O(size of the data). Exceptions: `tessera::format_error` naming the source,

@@ -1,5 +1,6 @@
-// tessera/io/ratings.hpp - user,item,rating triplet files (goodbooks-10k, MovieLens-style CSV)
-// into a sparse users x items matrix, with the external ids mapped to dense indices and back.
+/// \file
+/// tessera/io/ratings.hpp - user,item,rating triplet files (goodbooks-10k, MovieLens-style CSV)
+/// into a sparse users x items matrix, with the external ids mapped to dense indices and back.
 #pragma once
 
 #include <algorithm>
@@ -48,7 +49,7 @@ enum class duplicate_ratings {
 /// How read_ratings reads a file. The defaults read `user,item,rating` lines with an optional
 /// header (detected) and integer ids.
 struct ratings_options {
-    /// Field separator. Not '"', '\n', '\r' or NUL.
+    /// Field separator. Not a double quote, line feed, carriage return or NUL.
     char delimiter = ',';
     /// `detect`: the first non-blank line is a header if its rating field is not written as a
     /// number, or (integer ids) a user or item field is not written as an integer. With string
@@ -57,11 +58,11 @@ struct ratings_options {
     /// 0-based columns. Other columns (e.g. a timestamp) are ignored, but every line must have
     /// as many fields as the first one.
     std::size_t user_column = 0;
-    std::size_t item_column = 1;
+    std::size_t item_column = 1;  ///< see user_column
     /// No rating column (implicit feedback, `user,item` pairs): every pair gets the value 1.
     std::optional<std::size_t> rating_column = 2;
-    id_order order = id_order::sorted;
-    duplicate_ratings duplicates = duplicate_ratings::reject;
+    id_order order = id_order::sorted;  ///< how ids are numbered
+    duplicate_ratings duplicates = duplicate_ratings::reject;  ///< what a repeated (user, item) pair does
     /// Longest accepted line, in bytes.
     std::size_t max_line_length = default_max_line_length;
 };
@@ -71,6 +72,7 @@ struct ratings_options {
 template <class Id, class Index = std::int32_t>
 class id_map {
 public:
+    /// An empty map.
     id_map() = default;
     /// `ids` in index order; they must be distinct (checked: tessera::invalid_argument).
     explicit id_map(std::vector<Id> ids) : ids_(std::move(ids)) {
@@ -85,7 +87,9 @@ public:
         }
     }
 
+    /// Number of ids.
     [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
+    /// Whether there are no ids.
     [[nodiscard]] bool empty() const noexcept { return ids_.empty(); }
     /// The external ids in index order (dense -> external).
     [[nodiscard]] const std::vector<Id>& ids() const noexcept { return ids_; }
@@ -100,6 +104,7 @@ public:
         if (it == index_.end()) return std::nullopt;
         return it->second;
     }
+    /// Whether `id` is known. O(1) average.
     [[nodiscard]] bool contains(const Id& id) const { return index_.find(id) != index_.end(); }
 
 private:
@@ -111,9 +116,9 @@ private:
 /// `users` and `items` map the indices to the file's ids and back.
 template <class T = float, class Index = std::int32_t, class Id = std::int64_t>
 struct ratings_data {
-    csr_matrix<T, Index> matrix;
-    id_map<Id, Index> users;
-    id_map<Id, Index> items;
+    csr_matrix<T, Index> matrix;  ///< users x items ratings
+    id_map<Id, Index> users;      ///< row index <-> user id
+    id_map<Id, Index> items;      ///< column index <-> item id
 };
 
 /// An id type read_ratings can read: an integer (parsed, so "007" and "7" are one id) or text.

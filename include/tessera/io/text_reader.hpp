@@ -1,6 +1,7 @@
-// tessera/io/text_reader.hpp - the pieces every text loader shares: a bounded line reader over
-// a byte_source, a delimited-field splitter, one number parser (std::from_chars) and the
-// messages for bad fields. Users need only `header_row` and `default_max_line_length` from here.
+/// \file
+/// tessera/io/text_reader.hpp - the pieces every text loader shares: a bounded line reader over
+/// a byte_source, a delimited-field splitter, one number parser (std::from_chars) and the
+/// messages for bad fields. Users need only `header_row` and `default_max_line_length` from here.
 #pragma once
 
 #include <algorithm>

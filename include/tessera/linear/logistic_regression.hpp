@@ -1,18 +1,21 @@
-// tessera/linear/logistic_regression.hpp - logistic regression: binary, multinomial (softmax)
-// and one-vs-rest, with no penalty, L2, L1 or elastic-net, over dense rows or CSR matrices.
-//
-// The objective, in scikit-learn's parametrization (the intercept is never penalized):
-//
-//   C * sum_i s_i * loss_i  +  (1 - rho) / 2 * |W|^2  +  rho * |W|_1
-//
-// where s_i is the sample weight times the class weight of row i, loss_i the binary logistic
-// loss log(1 + exp(-y_i z_i)) (y_i = +1 / -1) or the multinomial cross-entropy
-// logsumexp_k(z_ik) - z_{i,y_i}, and rho is 0 for L2, 1 for L1, l1_ratio for elastic-net
-// (penalty none drops both terms). W is the coefficient matrix (one row per class, or one row
-// for a binary problem).
-//
-// Thread safety: const member functions (predict..., decision_function, score, save, the
-// accessors) may run concurrently; fit must not run alongside anything else on the same model.
+/// \file
+/// tessera/linear/logistic_regression.hpp - logistic regression: binary, multinomial (softmax)
+/// and one-vs-rest, with no penalty, L2, L1 or elastic-net, over dense rows or CSR matrices.
+///
+/// The objective, in scikit-learn's parametrization (the intercept is never penalized):
+///
+/// ```
+///   C * sum_i s_i * loss_i  +  (1 - rho) / 2 * |W|^2  +  rho * |W|_1
+/// ```
+///
+/// where s_i is the sample weight times the class weight of row i, loss_i the binary logistic
+/// loss log(1 + exp(-y_i z_i)) (y_i = +1 / -1) or the multinomial cross-entropy
+/// logsumexp_k(z_ik) - z_{i,y_i}, and rho is 0 for L2, 1 for L1, l1_ratio for elastic-net
+/// (penalty none drops both terms). W is the coefficient matrix (one row per class, or one row
+/// for a binary problem).
+///
+/// Thread safety: const member functions (predict..., decision_function, score, save, the
+/// accessors) may run concurrently; fit must not run alongside anything else on the same model.
 #pragma once
 
 #include <algorithm>
@@ -59,14 +62,14 @@ enum class logistic_solver : std::uint8_t { automatic, lbfgs, trust_region_newto
 
 /// Options of logistic_regression, validated by fit.
 struct logistic_regression_options {
-    logistic_penalty penalty = logistic_penalty::l2;
+    logistic_penalty penalty = logistic_penalty::l2;  ///< the penalty on the coefficients
     /// Inverse regularization strength: finite, > 0.
     double C = 1.0;
     /// The L1 share rho of elastic-net, in [0, 1] (read only for penalty elastic_net).
     double l1_ratio = 0.5;
-    bool fit_intercept = true;
-    logistic_multi_class multi_class = logistic_multi_class::automatic;
-    logistic_solver solver = logistic_solver::automatic;
+    bool fit_intercept = true;  ///< learn an unpenalized intercept per coefficient row
+    logistic_multi_class multi_class = logistic_multi_class::automatic;  ///< how classes are learnt
+    logistic_solver solver = logistic_solver::automatic;  ///< which built-in minimizer fit uses
     /// Weights each class by n / (n_classes * rows of the class), as scikit-learn's "balanced".
     bool balanced_class_weight = false;
     /// One weight per class, in the order of classes() (the sorted distinct labels); empty:
@@ -152,11 +155,12 @@ class logistic_regression {
     using double_matrix = dense_matrix<double, double_allocator>;
 
 public:
-    using options = logistic_regression_options;
-    using label_type = label_storage_t<Label>;
-    using value_type = T;
-    using allocator_type = Allocator;
+    using options = logistic_regression_options;  ///< the options type
+    using label_type = label_storage_t<Label>;  ///< stored labels (std::string for string-like Label)
+    using value_type = T;                       ///< element type of the rows read
+    using allocator_type = Allocator;           ///< allocator of the fitted state
 
+    /// An unfitted model. The options are checked by fit, not here.
     explicit logistic_regression(options opts = {}, const Allocator& alloc = Allocator())
         : options_(std::move(opts)), encoder_(label_allocator(alloc)), coef_(0, 0, row_padding::none, double_allocator(alloc)),
           intercept_(double_allocator(alloc)), alloc_(alloc) {}
@@ -254,9 +258,13 @@ public:
 
     // ---- fitted state ----------------------------------------------------------------------
 
+    /// Whether the model holds a fit (after fit or load).
     [[nodiscard]] bool fitted() const noexcept { return encoder_.fitted(); }
+    /// The classes, sorted; class index i is classes()[i]. Empty before fit.
     [[nodiscard]] std::span<const label_type> classes() const noexcept { return encoder_.classes(); }
+    /// Number of classes (0 before fit).
     [[nodiscard]] std::size_t n_classes() const noexcept { return encoder_.n_classes(); }
+    /// Number of features seen by fit (0 before fit).
     [[nodiscard]] std::size_t n_features() const noexcept { return coef_.cols(); }
     /// The coefficients: 1 x n_features() for a binary model (those of classes()[1]),
     /// n_classes() x n_features() for multinomial and ovr.
@@ -265,6 +273,7 @@ public:
     [[nodiscard]] std::span<const double> intercept() const noexcept { return intercept_; }
     /// Whether the model is multinomial, one-vs-rest or binary.
     [[nodiscard]] bool is_multinomial() const noexcept { return form_ == detail::logistic_form::multinomial; }
+    /// Whether the model is one-vs-rest (see is_multinomial).
     [[nodiscard]] bool is_one_vs_rest() const noexcept { return form_ == detail::logistic_form::ovr; }
     /// What each minimization reported (one per class for ovr, otherwise one).
     [[nodiscard]] std::span<const optimize::minimize_result> solver_results() const noexcept { return results_; }
@@ -290,15 +299,17 @@ public:
         for (const auto& r : results_) m = std::max(m, r.gradient_norm);
         return m;
     }
+    /// The options the next fit uses.
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
     /// Replaces the options (used by the next fit; a fitted model keeps predicting as before).
     void set_options(options opts) { options_ = std::move(opts); }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "logistic_regression";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "logistic_regression";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the fitted model: label type, classes, options, form, coefficients, intercepts
     /// and the solver reports. Throws not_fitted_error before fit. O(K d).
@@ -404,6 +415,7 @@ public:
         return load_archive<logistic_regression>(path, alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, element type.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, schema_version, archive_type<T>::tag, type_tag::none};
     }

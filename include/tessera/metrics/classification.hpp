@@ -1,17 +1,20 @@
-// tessera/metrics/classification.hpp - accuracy, precision, recall and F-scores (per class or
-// averaged), a confusion matrix, ROC AUC and log-loss, on any ranges of labels.
-//
-//   const double acc = tessera::accuracy_score(y_true, y_pred);
-//   const double f1 = tessera::f1_score(y_true, y_pred, {.average = tessera::averaging::macro});
-//   const auto spam = tessera::binary_scores(y_true, y_pred, std::string("spam"));
-//   // spam.precision, spam.recall, spam.f1, spam.support
-//   for (const auto& c : tessera::per_class_scores(y_true, y_pred)) { /* c.label, c.f_score, ... */ }
-//   const double auc = tessera::roc_auc_score(y_true, spam_scores, std::string("spam"));
-//   const double loss = tessera::log_loss(y_true, model.predict_proba(x), model.classes());
-//
-// The definitions are scikit-learn 1.2.1's (sklearn.metrics). A precision or recall whose
-// denominator is 0 is reported as 0 (scikit-learn's default zero_division="warn", without the
-// warning) unless the options ask for 1.
+/// \file
+/// tessera/metrics/classification.hpp - accuracy, precision, recall and F-scores (per class or
+/// averaged), a confusion matrix, ROC AUC and log-loss, on any ranges of labels.
+///
+/// ```cpp
+///   const double acc = tessera::accuracy_score(y_true, y_pred);
+///   const double f1 = tessera::f1_score(y_true, y_pred, {.average = tessera::averaging::macro});
+///   const auto spam = tessera::binary_scores(y_true, y_pred, std::string("spam"));
+///   // spam.precision, spam.recall, spam.f1, spam.support
+///   for (const auto& c : tessera::per_class_scores(y_true, y_pred)) { /* c.label, c.f_score, ... */ }
+///   const double auc = tessera::roc_auc_score(y_true, spam_scores, std::string("spam"));
+///   const double loss = tessera::log_loss(y_true, model.predict_proba(x), model.classes());
+/// ```
+///
+/// The definitions are scikit-learn 1.2.1's (sklearn.metrics). A precision or recall whose
+/// denominator is 0 is reported as 0 (scikit-learn's default zero_division="warn", without the
+/// warning) unless the options ask for 1.
 #pragma once
 
 #include <algorithm>
@@ -181,22 +184,22 @@ struct score_options {
     /// negatives of the listed ones. Empty: every label of y_true or y_pred. Not used by
     /// averaging::binary (as in scikit-learn).
     std::vector<L> labels{};
-    zero_division_policy zero_division = zero_division_policy::zero;
+    zero_division_policy zero_division = zero_division_policy::zero;  ///< value of a 0/0 precision or recall
 };
 
 /// Options of per_class_scores: the classes to report, in the order given (empty: every label
 /// of y_true or y_pred, sorted), and the zero-denominator policy. See score_options.
 template <label L>
 struct per_class_options {
-    std::vector<L> labels{};
-    zero_division_policy zero_division = zero_division_policy::zero;
+    std::vector<L> labels{};  ///< classes to report, in this order; empty: all, sorted
+    zero_division_policy zero_division = zero_division_policy::zero;  ///< value of a 0/0 precision or recall
 };
 
 /// Averaged precision, recall and F-score (scikit-learn's precision_recall_fscore_support with
 /// an average, which returns no support).
 struct averaged_scores {
-    double precision = 0;
-    double recall = 0;
+    double precision = 0;  ///< averaged precision
+    double recall = 0;     ///< averaged recall
     double f_score = 0;  ///< F-beta; F1 unless another beta was asked for
 };
 
@@ -204,14 +207,14 @@ struct averaged_scores {
 /// average=None, plus the counts behind it).
 template <class L>
 struct class_scores {
-    L label{};
+    L label{};             ///< the class
     double precision = 0;  ///< true positives / predicted as this class
     double recall = 0;     ///< true positives / support
     double f_score = 0;    ///< (1 + beta^2) P R / (beta^2 P + R), 0 when the denominator is 0
     std::size_t support = 0;  ///< rows whose true label is this class
-    std::size_t true_positives = 0;
-    std::size_t false_positives = 0;
-    std::size_t false_negatives = 0;
+    std::size_t true_positives = 0;   ///< rows of this class predicted as this class
+    std::size_t false_positives = 0;  ///< rows of other classes predicted as this class
+    std::size_t false_negatives = 0;  ///< rows of this class predicted as another class
 };
 
 namespace detail {
@@ -437,9 +440,9 @@ struct binary_report {
     double recall = 0;     ///< true positives / actual positives (0 when there are none)
     double f1 = 0;         ///< harmonic mean of precision and recall (0 when both are 0)
     std::size_t support = 0;  ///< number of actual positives
-    std::size_t true_positives = 0;
-    std::size_t false_positives = 0;
-    std::size_t false_negatives = 0;
+    std::size_t true_positives = 0;   ///< positives predicted positive
+    std::size_t false_positives = 0;  ///< negatives predicted positive
+    std::size_t false_negatives = 0;  ///< positives predicted negative
 };
 
 /// Scores `positive` as the positive class against all the other labels together, whatever

@@ -1,19 +1,22 @@
-// tessera/metrics/ranking.hpp - offline evaluation of recommenders: a per-user train/test split
-// of an interaction matrix, top-k ranking metrics (precision, MAP, NDCG) and AUC for any
-// tessera::recommender, and rating-prediction errors (RMSE, MAE) for explicit-rating models.
-//
-//   const auto parts = tessera::split_interactions(ratings, {.test_fraction = 0.2, .seed = 7});
-//   tessera::popularity_recommender pop;
-//   pop.fit(parts.train);
-//   const auto s = tessera::evaluate_ranking(pop, parts.test, 10);
-//   // s.precision, s.map, s.ndcg, s.auc, s.users
-//   const auto e = tessera::evaluate_ratings(baseline, parts.test);   // e.rmse, e.mae, e.count
-//
-// Interaction matrices are users x items CSR matrices (csr_view or csr_matrix): row u holds
-// user u's items. In a test matrix, the entries with a value > 0 are the user's relevant items
-// ("test items"); stored entries <= 0 count as not relevant. Every metric is computed per user
-// and the per-user values are added in user order, so results are bit-identical for any thread
-// count; sums are in double.
+/// \file
+/// tessera/metrics/ranking.hpp - offline evaluation of recommenders: a per-user train/test split
+/// of an interaction matrix, top-k ranking metrics (precision, MAP, NDCG) and AUC for any
+/// tessera::recommender, and rating-prediction errors (RMSE, MAE) for explicit-rating models.
+///
+/// ```cpp
+///   const auto parts = tessera::split_interactions(ratings, {.test_fraction = 0.2, .seed = 7});
+///   tessera::popularity_recommender pop;
+///   pop.fit(parts.train);
+///   const auto s = tessera::evaluate_ranking(pop, parts.test, 10);
+///   // s.precision, s.map, s.ndcg, s.auc, s.users
+///   const auto e = tessera::evaluate_ratings(baseline, parts.test);   // e.rmse, e.mae, e.count
+/// ```
+///
+/// Interaction matrices are users x items CSR matrices (csr_view or csr_matrix): row u holds
+/// user u's items. In a test matrix, the entries with a value > 0 are the user's relevant items
+/// ("test items"); stored entries <= 0 count as not relevant. Every metric is computed per user
+/// and the per-user values are added in user order, so results are bit-identical for any thread
+/// count; sums are in double.
 #pragma once
 
 #include <algorithm>
@@ -57,8 +60,8 @@ struct interaction_split_options {
 /// the input is in exactly one of them, with its value.
 template <class T, class Index = std::int32_t, class Allocator = std::allocator<T>>
 struct interaction_split {
-    csr_matrix<T, Index, Allocator> train;
-    csr_matrix<T, Index, Allocator> test;
+    csr_matrix<T, Index, Allocator> train;  ///< the entries kept for fitting
+    csr_matrix<T, Index, Allocator> test;   ///< the held-out entries
 };
 
 namespace detail {
@@ -172,9 +175,9 @@ struct ranking_options {
 /// What evaluate_ranking reports: each metric is the mean over the evaluated users (see
 /// evaluate_ranking for the definitions).
 struct ranking_scores {
-    double precision = 0;  ///< precision@k
-    double map = 0;        ///< mean average precision @k
-    double ndcg = 0;       ///< normalized discounted cumulative gain @k, binary relevance
+    double precision = 0;  ///< precision at k (`precision@k`)
+    double map = 0;        ///< mean average precision at k
+    double ndcg = 0;       ///< normalized discounted cumulative gain at k, binary relevance
     /// Mean per-user AUC over the auc_users users that have one; NaN when ranking_options::auc
     /// is false or no evaluated user had a candidate item that was not a test item.
     double auc = std::numeric_limits<double>::quiet_NaN();

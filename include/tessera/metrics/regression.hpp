@@ -1,12 +1,15 @@
-// tessera/metrics/regression.hpp - mean squared error, mean absolute error and the coefficient
-// of determination R^2, optionally weighted, on any ranges of numbers.
-//
-//   const double mse = tessera::mean_squared_error(y_true, y_pred);
-//   const double mae = tessera::mean_absolute_error(y_true, y_pred, sample_weight);
-//   const double r2 = tessera::r2_score(y_true, model.predict(x));
-//
-// The definitions are scikit-learn 1.2.1's (sklearn.metrics) for one output. Values are read as
-// double and every sum is accumulated in double.
+/// \file
+/// tessera/metrics/regression.hpp - mean squared error, mean absolute error and the coefficient
+/// of determination R^2, optionally weighted, on any ranges of numbers.
+///
+/// ```cpp
+///   const double mse = tessera::mean_squared_error(y_true, y_pred);
+///   const double mae = tessera::mean_absolute_error(y_true, y_pred, sample_weight);
+///   const double r2 = tessera::r2_score(y_true, model.predict(x));
+/// ```
+///
+/// The definitions are scikit-learn 1.2.1's (sklearn.metrics) for one output. Values are read as
+/// double and every sum is accumulated in double.
 #pragma once
 
 #include <cmath>

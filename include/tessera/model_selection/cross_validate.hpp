@@ -1,14 +1,17 @@
-// tessera/model_selection/cross_validate.hpp - fit and score a model on each fold.
-//
-//   tessera::logistic_regression<int, double> model({.C = 0.5});
-//   const auto folds = tessera::stratified_k_fold(y, {.n_splits = 5});
-//   const auto cv = tessera::cross_validate(model, x, y, folds);
-//   // cv.test_score[f], cv.mean_test_score, cv.std_test_score, cv.fit_seconds[f]...
-//
-// Each fold copies the model given, fits the copy on the fold's training rows and scores it on
-// its test rows: by default with model.score(x_test, y_test), or with a scorer of the caller's.
-// Folds run in parallel through tessera::parallel_for, and each fold's results are stored under
-// its index, so every score is the same for any thread count (the timings are measurements).
+/// \file
+/// tessera/model_selection/cross_validate.hpp - fit and score a model on each fold.
+///
+/// ```cpp
+///   tessera::logistic_regression<int, double> model({.C = 0.5});
+///   const auto folds = tessera::stratified_k_fold(y, {.n_splits = 5});
+///   const auto cv = tessera::cross_validate(model, x, y, folds);
+///   // cv.test_score[f], cv.mean_test_score, cv.std_test_score, cv.fit_seconds[f]...
+/// ```
+///
+/// Each fold copies the model given, fits the copy on the fold's training rows and scores it on
+/// its test rows: by default with model.score(x_test, y_test), or with a scorer of the caller's.
+/// Folds run in parallel through tessera::parallel_for, and each fold's results are stored under
+/// its index, so every score is the same for any thread count (the timings are measurements).
 #pragma once
 
 #include <atomic>

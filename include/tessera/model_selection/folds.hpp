@@ -1,13 +1,16 @@
-// tessera/model_selection/folds.hpp - k-fold cross-validation folds, plain and stratified.
-//
-//   const auto folds = tessera::stratified_k_fold(labels, {.n_splits = 5, .shuffle = true, .seed = 1});
-//   for (const auto& f : folds) { /* fit on f.train, evaluate on f.test */ }
-//
-// Every row is in exactly one test fold; fold f's training rows are all the others. Fold sizes
-// follow scikit-learn 1.2.1: with n rows and k folds, the first n % k folds hold n / k + 1 rows
-// and the others n / k. Without shuffling, both functions give exactly scikit-learn's KFold and
-// StratifiedKFold folds; with shuffling they give folds with the same sizes and class counts
-// from tessera::random_engine, so the same options give the same folds on every platform.
+/// \file
+/// tessera/model_selection/folds.hpp - k-fold cross-validation folds, plain and stratified.
+///
+/// ```cpp
+///   const auto folds = tessera::stratified_k_fold(labels, {.n_splits = 5, .shuffle = true, .seed = 1});
+///   for (const auto& f : folds) { /* fit on f.train, evaluate on f.test */ }
+/// ```
+///
+/// Every row is in exactly one test fold; fold f's training rows are all the others. Fold sizes
+/// follow scikit-learn 1.2.1: with n rows and k folds, the first n % k folds hold n / k + 1 rows
+/// and the others n / k. Without shuffling, both functions give exactly scikit-learn's KFold and
+/// StratifiedKFold folds; with shuffling they give folds with the same sizes and class counts
+/// from tessera::random_engine, so the same options give the same folds on every platform.
 #pragma once
 
 #include <cstddef>

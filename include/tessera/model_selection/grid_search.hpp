@@ -1,15 +1,18 @@
-// tessera/model_selection/grid_search.hpp - exhaustive search over a grid of a model's options.
-//
-//   using opts = tessera::logistic_regression_options;
-//   const auto grid = tessera::options_grid<opts>({.max_iter = 200})
-//                         .add(&opts::C, {0.1, 1.0, 10.0})
-//                         .add(&opts::penalty, {tessera::logistic_penalty::l1, tessera::logistic_penalty::l2});
-//   const auto folds = tessera::stratified_k_fold(y, {.n_splits = 5});
-//   const auto gs = tessera::grid_search<tessera::logistic_regression<int, double>>(grid, x, y, folds);
-//   // gs.best_options, gs.best_score, *gs.best_model (refitted on all rows), gs.mean_test_score...
-//
-// Every (candidate, fold) pair is one task of one parallel_for, and each task's score is stored
-// under its pair, so the result (timings aside) is the same for any thread count.
+/// \file
+/// tessera/model_selection/grid_search.hpp - exhaustive search over a grid of a model's options.
+///
+/// ```cpp
+///   using opts = tessera::logistic_regression_options;
+///   const auto grid = tessera::options_grid<opts>({.max_iter = 200})
+///                         .add(&opts::C, {0.1, 1.0, 10.0})
+///                         .add(&opts::penalty, {tessera::logistic_penalty::l1, tessera::logistic_penalty::l2});
+///   const auto folds = tessera::stratified_k_fold(y, {.n_splits = 5});
+///   const auto gs = tessera::grid_search<tessera::logistic_regression<int, double>>(grid, x, y, folds);
+///   // gs.best_options, gs.best_score, *gs.best_model (refitted on all rows), gs.mean_test_score...
+/// ```
+///
+/// Every (candidate, fold) pair is one task of one parallel_for, and each task's score is stored
+/// under its pair, so the result (timings aside) is the same for any thread count.
 #pragma once
 
 #include <chrono>
@@ -46,7 +49,7 @@ namespace tessera {
 template <class Options>
 class options_grid {
 public:
-    using options_type = Options;
+    using options_type = Options;  ///< the options struct the candidates are
 
     /// A grid of the one candidate `base`, until members are added.
     explicit options_grid(Options base = Options{}) : base_(std::move(base)) {}

@@ -1,14 +1,17 @@
-// tessera/model_selection/split.hpp - seeded train/test splits, plain and stratified, and the
-// row subsets they select (dense rows, CSR matrices, labels, documents).
-//
-//   const auto s = tessera::stratified_train_test_split(labels, {.test_fraction = 0.25, .seed = 42});
-//   auto x_train = tessera::take_rows(x, s.train);
-//   auto y_train = tessera::take(labels, s.train);
-//
-// A split is a pair of sorted index lists, so it applies to any data the caller holds (rows,
-// labels, documents, weights) without copying them first. The same options give the same split
-// on every platform and thread count: the draws come from tessera::random_engine, whose
-// sequence is fixed (core/random.hpp).
+/// \file
+/// tessera/model_selection/split.hpp - seeded train/test splits, plain and stratified, and the
+/// row subsets they select (dense rows, CSR matrices, labels, documents).
+///
+/// ```cpp
+///   const auto s = tessera::stratified_train_test_split(labels, {.test_fraction = 0.25, .seed = 42});
+///   auto x_train = tessera::take_rows(x, s.train);
+///   auto y_train = tessera::take(labels, s.train);
+/// ```
+///
+/// A split is a pair of sorted index lists, so it applies to any data the caller holds (rows,
+/// labels, documents, weights) without copying them first. The same options give the same split
+/// on every platform and thread count: the draws come from tessera::random_engine, whose
+/// sequence is fixed (core/random.hpp).
 #pragma once
 
 #include <algorithm>
@@ -43,8 +46,8 @@ struct split_options {
 
 /// Row indices of a split; each list is sorted ascending, and together they hold 0..n-1 once.
 struct train_test_indices {
-    std::vector<std::size_t> train;
-    std::vector<std::size_t> test;
+    std::vector<std::size_t> train;  ///< rows to fit on
+    std::vector<std::size_t> test;   ///< rows to evaluate on
 };
 
 namespace detail {

@@ -1,19 +1,22 @@
-// tessera/naive_bayes/common.hpp - what every naive Bayes classifier shares: the inputs they
-// accept (dense rows of T; CSR matrices of T for the discrete models), the checks on labels and
-// sample weights, the fit / partial_fit driver, and predict, predict_proba, predict_log_proba,
-// joint_log_likelihood and score on top of a model's joint log-likelihood.
-//
-// A model derives from detail::nb_classifier (CRTP) and supplies:
-//
-//   void check_options(const char* where) const;
-//   template <class In> void check_values(const In&, bool fitting, const char* where) const;
-//   template <class In> void learn(const In&, nb_batch&&, bool reset, const char* where);
-//   template <class In> void check_queries(const In&, const char* where) const;
-//   template <class In> void jll_into(const In&, std::size_t lo, std::size_t hi, double* out,
-//                                     std::size_t stride, const char* where) const;
-//
-// where In is a row_access of T (dense) or a csr_view<T, Index>. Nothing here is public API:
-// users name gaussian_nb, multinomial_nb, bernoulli_nb and complement_nb.
+/// \file
+/// tessera/naive_bayes/common.hpp - what every naive Bayes classifier shares: the inputs they
+/// accept (dense rows of T; CSR matrices of T for the discrete models), the checks on labels and
+/// sample weights, the fit / partial_fit driver, and predict, predict_proba, predict_log_proba,
+/// joint_log_likelihood and score on top of a model's joint log-likelihood.
+///
+/// A model derives from detail::nb_classifier (CRTP) and supplies:
+///
+/// ```cpp
+///   void check_options(const char* where) const;
+///   template <class In> void check_values(const In&, bool fitting, const char* where) const;
+///   template <class In> void learn(const In&, nb_batch&&, bool reset, const char* where);
+///   template <class In> void check_queries(const In&, const char* where) const;
+///   template <class In> void jll_into(const In&, std::size_t lo, std::size_t hi, double* out,
+///                                     std::size_t stride, const char* where) const;
+/// ```
+///
+/// where In is a row_access of T (dense) or a csr_view<T, Index>. Nothing here is public API:
+/// users name gaussian_nb, multinomial_nb, bernoulli_nb and complement_nb.
 #pragma once
 
 #include <algorithm>

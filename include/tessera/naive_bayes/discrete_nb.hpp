@@ -1,35 +1,38 @@
-// tessera/naive_bayes/discrete_nb.hpp - the discrete naive Bayes models multinomial_nb,
-// bernoulli_nb and complement_nb, and the one implementation behind them (detail::discrete_nb).
-// <tessera/naive_bayes/multinomial_nb.hpp> etc. include this header.
-//
-// The three models learn the same thing: for every class c, its total sample weight
-// (class_count) and the weighted sum of each feature over its rows (feature_count, after
-// binarization for bernoulli_nb). They differ only in how the counts become log-probabilities
-// and in the joint log-likelihood, which a policy supplies:
-//
-//   struct policy {
-//       using options = ...;                     // alpha, fit_prior, class_prior, parallel, extras
-//       static constexpr const char* name;      // archive kind and message prefix
-//       static constexpr const char* fit_where, partial_fit_where, predict_where, proba_where,
-//                                    log_proba_where, jll_where, score_where, merge_where;
-//       static constexpr bool nonnegative;       // X must hold counts >= 0 at fit
-//       static constexpr bool bounded_counts;    // feature_count <= class_count (binary features)
-//       static constexpr bool separate_weights;  // the weights differ from feature_log_prob
-//       static void check_extra(const options&, const char* where);
-//       static bool same_extra(const options&, const options&);
-//       static void write_extra(archive_writer&, const options&);
-//       static void read_extra(archive_reader&, options&);
-//       template <class F> static decltype(auto) with_map(const options&, F&& f);  // f(map, strict)
-//       static void finalize(const options&, double alpha, std::span<const double> class_count,
-//                            matrix_view<const double> feature_count,
-//                            std::span<const double> class_log_prior, matrix_view<double> log_prob,
-//                            matrix_view<double> weights, std::span<double> bias);
-//       // weights: classes x features, the same view as log_prob unless separate_weights
-//   };
-//
-// with the joint log-likelihood jll(x) = bias + sum_j map(x_j) * weights[j][:]. CSR rows visit
-// their stored entries; dense rows take one SIMD dot product per class. The two sum in
-// different orders, so dense and sparse input agree to rounding (not bit for bit).
+/// \file
+/// tessera/naive_bayes/discrete_nb.hpp - the discrete naive Bayes models multinomial_nb,
+/// bernoulli_nb and complement_nb, and the one implementation behind them (detail::discrete_nb).
+/// `<tessera/naive_bayes/multinomial_nb.hpp>` etc. include this header.
+///
+/// The three models learn the same thing: for every class c, its total sample weight
+/// (class_count) and the weighted sum of each feature over its rows (feature_count, after
+/// binarization for bernoulli_nb). They differ only in how the counts become log-probabilities
+/// and in the joint log-likelihood, which a policy supplies:
+///
+/// ```cpp
+///   struct policy {
+///       using options = ...;                     // alpha, fit_prior, class_prior, parallel, extras
+///       static constexpr const char* name;      // archive kind and message prefix
+///       static constexpr const char* fit_where, partial_fit_where, predict_where, proba_where,
+///                                    log_proba_where, jll_where, score_where, merge_where;
+///       static constexpr bool nonnegative;       // X must hold counts >= 0 at fit
+///       static constexpr bool bounded_counts;    // feature_count <= class_count (binary features)
+///       static constexpr bool separate_weights;  // the weights differ from feature_log_prob
+///       static void check_extra(const options&, const char* where);
+///       static bool same_extra(const options&, const options&);
+///       static void write_extra(archive_writer&, const options&);
+///       static void read_extra(archive_reader&, options&);
+///       template <class F> static decltype(auto) with_map(const options&, F&& f);  // f(map, strict)
+///       static void finalize(const options&, double alpha, std::span<const double> class_count,
+///                            matrix_view<const double> feature_count,
+///                            std::span<const double> class_log_prior, matrix_view<double> log_prob,
+///                            matrix_view<double> weights, std::span<double> bias);
+///       // weights: classes x features, the same view as log_prob unless separate_weights
+///   };
+/// ```
+///
+/// with the joint log-likelihood jll(x) = bias + sum_j map(x_j) * weights[j][:]. CSR rows visit
+/// their stored entries; dense rows take one SIMD dot product per class. The two sum in
+/// different orders, so dense and sparse input agree to rounding (not bit for bit).
 #pragma once
 
 #include <algorithm>

@@ -1,33 +1,38 @@
-// tessera/naive_bayes/gaussian_nb.hpp - Gaussian naive Bayes: every feature is normal within
-// each class, with the class's own mean and variance.
-//
-//   tessera::gaussian_nb<std::string, float> nb;   // labels of any label type, X of float
-//   nb.fit(X_train, y_train);                       // any dense input of float
-//   auto labels = nb.predict(X_test);               // std::vector<std::string>
-//   auto p = nb.predict_proba(X_test);              // X_test.rows() x n_classes, classes sorted
-//
-// The formulas are scikit-learn 1.2's GaussianNB:
-//
-//   theta_cj  the weighted mean of feature j over the rows of class c;
-//   var_cj    their weighted (population) variance + epsilon, where
-//   epsilon   = var_smoothing * max_j (variance of feature j over all rows learnt);
-//   prior_c   options.priors, or class_count_c / sum of class_count;
-//   jll_c(x)  = log prior_c - 1/2 sum_j log(2 pi var_cj) - 1/2 sum_j (x_j - theta_cj)^2 / var_cj.
-//
-// Zero variances: a feature constant within a class gets variance epsilon there. When every
-// feature is constant over all the data, epsilon is 0; such variances are then 1, so the
-// features weigh the same for every class and cancel. A class declared to partial_fit but not
-// yet seen has mean 0 and variance epsilon (1 when epsilon is 0). With var_smoothing = 0, a
-// zero variance in a class that has rows is an error (fit throws invalid_argument).
-//
-// Statistics are kept in double whatever T is, and epsilon comes from the variance of all the
-// data learnt, derived exactly from the per-class statistics; so partial_fit in batches and
-// merge of models fitted on parts give fit's model on all the rows (up to rounding).
-// scikit-learn instead takes epsilon from the first partial_fit batch only, and computes the
-// variance for epsilon without the sample weights (here a weight of 2 is a repeated row).
-//
-// Thread safety: const member functions (predict..., score, save, the accessors) may run
-// concurrently on one model; fit, partial_fit, merge and assignment need exclusive access.
+/// \file
+/// tessera/naive_bayes/gaussian_nb.hpp - Gaussian naive Bayes: every feature is normal within
+/// each class, with the class's own mean and variance.
+///
+/// ```cpp
+///   tessera::gaussian_nb<std::string, float> nb;   // labels of any label type, X of float
+///   nb.fit(X_train, y_train);                       // any dense input of float
+///   auto labels = nb.predict(X_test);               // std::vector<std::string>
+///   auto p = nb.predict_proba(X_test);              // X_test.rows() x n_classes, classes sorted
+/// ```
+///
+/// The formulas are scikit-learn 1.2's GaussianNB:
+///
+/// ```
+///   theta_cj  the weighted mean of feature j over the rows of class c;
+///   var_cj    their weighted (population) variance + epsilon, where
+///   epsilon   = var_smoothing * max_j (variance of feature j over all rows learnt);
+///   prior_c   options.priors, or class_count_c / sum of class_count;
+///   jll_c(x)  = log prior_c - 1/2 sum_j log(2 pi var_cj) - 1/2 sum_j (x_j - theta_cj)^2 / var_cj.
+/// ```
+///
+/// Zero variances: a feature constant within a class gets variance epsilon there. When every
+/// feature is constant over all the data, epsilon is 0; such variances are then 1, so the
+/// features weigh the same for every class and cancel. A class declared to partial_fit but not
+/// yet seen has mean 0 and variance epsilon (1 when epsilon is 0). With var_smoothing = 0, a
+/// zero variance in a class that has rows is an error (fit throws invalid_argument).
+///
+/// Statistics are kept in double whatever T is, and epsilon comes from the variance of all the
+/// data learnt, derived exactly from the per-class statistics; so partial_fit in batches and
+/// merge of models fitted on parts give fit's model on all the rows (up to rounding).
+/// scikit-learn instead takes epsilon from the first partial_fit batch only, and computes the
+/// variance for epsilon without the sample weights (here a weight of 2 is a repeated row).
+///
+/// Thread safety: const member functions (predict..., score, save, the accessors) may run
+/// concurrently on one model; fit, partial_fit, merge and assignment need exclusive access.
 #pragma once
 
 #include <algorithm>
@@ -173,11 +178,12 @@ class gaussian_nb : public detail::nb_classifier<gaussian_nb<Label, T, Allocator
     using typename base::double_vector;
 
 public:
-    using options = gaussian_nb_options;
+    using options = gaussian_nb_options;  ///< the options type
     using typename base::allocator_type;
     using typename base::label_type;
     using typename base::value_type;
 
+    /// An unfitted model. The options are checked by fit, not here.
     explicit gaussian_nb(options opts = {}, const Allocator& alloc = Allocator())
         : base(alloc), options_(std::move(opts)), theta_(this->make_matrix(0, 0)), sigma_(this->make_matrix(0, 0)),
           var_(this->make_matrix(0, 0)), inv_var_(this->make_matrix(0, 0)), log_norm_(this->make_vector(0)),
@@ -212,12 +218,13 @@ public:
     [[nodiscard]] double epsilon() const noexcept { return epsilon_; }
     /// P(c): options.priors, or the class counts' shares.
     [[nodiscard]] std::span<const double> class_prior() const noexcept { return class_prior_; }
+    /// The options given at construction (or read by load).
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "gaussian_nb";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "gaussian_nb";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the fitted model: label type, classes, options, class counts, means and variances
     /// without epsilon. Throws not_fitted_error before fit. O(c d).
@@ -290,6 +297,7 @@ public:
         return load_archive<gaussian_nb>(path, alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, element type.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, schema_version, archive_type<T>::tag, type_tag::none};
     }

@@ -1,9 +1,10 @@
-// tessera/neighbors/common.hpp - what every nearest-neighbour index shares: ids, result types,
-// filters, the one top-k selection, and argument checks.
-//
-// Ordering: a neighbour is better when its distance is smaller, or, for a similarity metric
-// (metric_traits::is_similarity, e.g. inner_product), when its value is larger. Equal values
-// are broken by the smaller id, so results never depend on storage order or thread count.
+/// \file
+/// tessera/neighbors/common.hpp - what every nearest-neighbour index shares: ids, result types,
+/// filters, the one top-k selection, and argument checks.
+///
+/// Ordering: a neighbour is better when its distance is smaller, or, for a similarity metric
+/// (metric_traits::is_similarity, e.g. inner_product), when its value is larger. Equal values
+/// are broken by the smaller id, so results never depend on storage order or thread count.
 #pragma once
 
 #include <algorithm>
@@ -47,23 +48,25 @@ using distance_type_t = std::remove_cvref_t<decltype(std::declval<const M&>()(st
 /// (+infinity, or the lowest value for a similarity; the integer limits for integer distances).
 template <class D>
 struct knn_result {
-    dense_matrix<neighbor_id> ids;
-    dense_matrix<D> distances;
+    dense_matrix<neighbor_id> ids;  ///< queries x k neighbour ids, or no_neighbor
+    dense_matrix<D> distances;      ///< queries x k metric values, parallel to ids
 };
 
 /// Every neighbour within a radius of each query, in CSR form: query i's neighbours are
 /// ids[offsets[i] .. offsets[i + 1]) with their distances, best first.
 template <class D>
 struct radius_result {
-    std::vector<std::size_t> offsets{0};
-    std::vector<neighbor_id> ids;
-    std::vector<D> distances;
+    std::vector<std::size_t> offsets{0};  ///< queries + 1 offsets into ids and distances
+    std::vector<neighbor_id> ids;         ///< the neighbours of every query, query by query
+    std::vector<D> distances;             ///< the metric value of each entry of ids
 
     /// Number of queries.
     [[nodiscard]] std::size_t size() const noexcept { return offsets.size() - 1; }
+    /// The neighbours of query i, best first. Precondition: i < size() (not checked).
     [[nodiscard]] std::span<const neighbor_id> row_ids(std::size_t i) const {
         return std::span<const neighbor_id>(ids).subspan(offsets[i], offsets[i + 1] - offsets[i]);
     }
+    /// Their distances. Precondition: i < size() (not checked).
     [[nodiscard]] std::span<const D> row_distances(std::size_t i) const {
         return std::span<const D>(distances).subspan(offsets[i], offsets[i + 1] - offsets[i]);
     }

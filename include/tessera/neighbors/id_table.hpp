@@ -1,6 +1,7 @@
-// tessera/neighbors/id_table.hpp - the ids of an index's rows, shared by every index: which id
-// each storage slot holds, the slot of each id, the next dense id, and the checks every add and
-// remove makes before anything changes (so a rejected call leaves the index as it was).
+/// \file
+/// tessera/neighbors/id_table.hpp - the ids of an index's rows, shared by every index: which id
+/// each storage slot holds, the slot of each id, the next dense id, and the checks every add and
+/// remove makes before anything changes (so a rejected call leaves the index as it was).
 #pragma once
 
 #include <cstddef>

@@ -1,8 +1,9 @@
-// tessera/neighbors/index_queries.hpp - the public calls every exact index answers the same way,
-// written once: the argument checks of search, search_one, radius_search and knn_graph, and
-// save/load through the archive. An index derives from index_queries<Index, T, Metric, Alloc>
-// (CRTP) and supplies how it searches (search_rows, radius_rows), its storage (size, dim, ids,
-// rows, metric, get_allocator), add(rows, ids) and restore_next_id.
+/// \file
+/// tessera/neighbors/index_queries.hpp - the public calls every exact index answers the same way,
+/// written once: the argument checks of search, search_one, radius_search and knn_graph, and
+/// save/load through the archive. An index derives from index_queries<Index, T, Metric, Alloc>
+/// (CRTP) and supplies how it searches (search_rows, radius_rows), its storage (size, dim, ids,
+/// rows, metric, get_allocator), add(rows, ids) and restore_next_id.
 #pragma once
 
 #include <cstddef>

@@ -1,50 +1,53 @@
-// tessera/neighbors/kd_tree.hpp - exact k-nearest-neighbour search in a k-d tree, for
-// low-dimensional data.
-//
-//   tessera::kd_tree_index<float> index(3);          // squared Euclidean by default
-//   index.add(points);                               // ids 0, 1, 2, ... (or add(rows, ids))
-//   auto r = index.search(queries, 10);              // r.ids, r.distances: queries x 10
-//
-// When to use it. knn_index computes all n distances per query, fast because it batches them;
-// this index computes distances only for rows in leaves whose boxes could hold something better
-// than the current k-th neighbour, about O(log n + k) rows per query in a few dimensions. As d
-// grows every box comes close to every query, the tree ends up examining most rows one at a
-// time, and knn_index's batches win. Measured by benchmarks/bench_kd_tree.cpp (60,000 uniform
-// rows, k = 5, one thread): the tree is 35x faster at d = 2 and 1.9x at d = 8, but 1.4x slower
-// at d = 10 and 3x slower at d = 12, so the two cross near d = 9 on such data.
-//
-// Exactness. A row's value is Metric::raw on the (query, row) pair, as in knn_index, and every
-// candidate goes through detail::top_k (smaller value first, then the smaller id), so the result
-// is exactly that of a scan over all rows: the same ids, values and order. A box (or, before the
-// kernel call, a single row) is skipped only when a lower bound on the kernel's sum for it is
-// strictly above a threshold beyond which the metric's value must exceed the current k-th value;
-// a row that could tie with the k-th value is always examined, so ties are settled by id, never
-// by visiting order.
-// The bound is the query-to-box sum of squared (or absolute) gaps in double, lowered by the
-// kernels' stated error bound (simd/kernels.hpp: gamma(d + 2) relative plus underflow) and by
-// the double sum's own error, so it stays below the value the kernel computes for any row in the
-// box even though the kernel rounds differently (it often rounds more than an ulp below the
-// exact value). For euclidean the threshold is the square of the next value above the k-th,
-// since the kernel rounds its square root.
-//
-// Layout. Nodes sit in one flat array in preorder (a node's left child directly follows it),
-// each holding its range of rows; their bounding boxes (low and high corner, in double) sit in a
-// second flat array. Rows are stored in leaf order, so a leaf is read as contiguous memory.
-// Splits are at the median of the box's widest column, with equal coordinates ordered by id, and
-// each leaf is sorted by id: the storage order (ids(), rows()) depends only on the set of
-// (id, row) pairs, not on the order in which they were added, and a saved index loads into the
-// same order.
-//
-// Costs. Building is O(n d log n) (25 ms for 60,000 rows of 2 columns). add and remove rebuild
-// the tree before they return, so one call of m rows costs about as much as one call of one row:
-// batch them. (A lazy rebuild on the next query would make const queries mutate the index, and
-// so need a lock.) A rebuild holds the old and the new rows for a moment. Memory besides the
-// rows and ids: at most n / 8 nodes of three words and 2 d doubles each.
-//
-// Parallelism and thread safety: queries run through parallel_for_blocks, each searched by one
-// thread from data no other query writes, so results are identical for any thread count. Const
-// member functions may run concurrently; add and remove must not run concurrently with anything
-// else on the same index.
+/// \file
+/// tessera/neighbors/kd_tree.hpp - exact k-nearest-neighbour search in a k-d tree, for
+/// low-dimensional data.
+///
+/// ```cpp
+///   tessera::kd_tree_index<float> index(3);          // squared Euclidean by default
+///   index.add(points);                               // ids 0, 1, 2, ... (or add(rows, ids))
+///   auto r = index.search(queries, 10);              // r.ids, r.distances: queries x 10
+/// ```
+///
+/// When to use it. knn_index computes all n distances per query, fast because it batches them;
+/// this index computes distances only for rows in leaves whose boxes could hold something better
+/// than the current k-th neighbour, about O(log n + k) rows per query in a few dimensions. As d
+/// grows every box comes close to every query, the tree ends up examining most rows one at a
+/// time, and knn_index's batches win. Measured by benchmarks/bench_kd_tree.cpp (60,000 uniform
+/// rows, k = 5, one thread): the tree is 35x faster at d = 2 and 1.9x at d = 8, but 1.4x slower
+/// at d = 10 and 3x slower at d = 12, so the two cross near d = 9 on such data.
+///
+/// Exactness. A row's value is Metric::raw on the (query, row) pair, as in knn_index, and every
+/// candidate goes through detail::top_k (smaller value first, then the smaller id), so the result
+/// is exactly that of a scan over all rows: the same ids, values and order. A box (or, before the
+/// kernel call, a single row) is skipped only when a lower bound on the kernel's sum for it is
+/// strictly above a threshold beyond which the metric's value must exceed the current k-th value;
+/// a row that could tie with the k-th value is always examined, so ties are settled by id, never
+/// by visiting order.
+/// The bound is the query-to-box sum of squared (or absolute) gaps in double, lowered by the
+/// kernels' stated error bound (simd/kernels.hpp: gamma(d + 2) relative plus underflow) and by
+/// the double sum's own error, so it stays below the value the kernel computes for any row in the
+/// box even though the kernel rounds differently (it often rounds more than an ulp below the
+/// exact value). For euclidean the threshold is the square of the next value above the k-th,
+/// since the kernel rounds its square root.
+///
+/// Layout. Nodes sit in one flat array in preorder (a node's left child directly follows it),
+/// each holding its range of rows; their bounding boxes (low and high corner, in double) sit in a
+/// second flat array. Rows are stored in leaf order, so a leaf is read as contiguous memory.
+/// Splits are at the median of the box's widest column, with equal coordinates ordered by id, and
+/// each leaf is sorted by id: the storage order (ids(), rows()) depends only on the set of
+/// (id, row) pairs, not on the order in which they were added, and a saved index loads into the
+/// same order.
+///
+/// Costs. Building is O(n d log n) (25 ms for 60,000 rows of 2 columns). add and remove rebuild
+/// the tree before they return, so one call of m rows costs about as much as one call of one row:
+/// batch them. (A lazy rebuild on the next query would make const queries mutate the index, and
+/// so need a lock.) A rebuild holds the old and the new rows for a moment. Memory besides the
+/// rows and ids: at most n / 8 nodes of three words and 2 d doubles each.
+///
+/// Parallelism and thread safety: queries run through parallel_for_blocks, each searched by one
+/// thread from data no other query writes, so results are identical for any thread count. Const
+/// member functions may run concurrently; add and remove must not run concurrently with anything
+/// else on the same index.
 #pragma once
 
 #include <algorithm>
@@ -115,10 +118,10 @@ template <class T, class Metric = sq_euclidean, class Allocator = std::allocator
     requires kd_tree_metric<Metric> && kernel_pair<query_type_t<T>, T>
 class kd_tree_index : public detail::index_queries<kd_tree_index<T, Metric, Allocator>, T, Metric, Allocator> {
 public:
-    using value_type = T;
-    using query_type = query_type_t<T>;
-    using metric_type = Metric;
-    using allocator_type = Allocator;
+    using value_type = T;                ///< element type of the stored rows
+    using query_type = query_type_t<T>;  ///< element type of queries (float for bfloat16 and half rows)
+    using metric_type = Metric;          ///< the metric
+    using allocator_type = Allocator;    ///< allocator of the stored rows
     /// What search reports: Metric::raw's type (float for float rows, std::int64_t for squared
     /// Euclidean or Manhattan on bytes, double for Euclidean on bytes, ...).
     using distance_type = distance_type_t<Metric, query_type, T>;
@@ -139,15 +142,21 @@ public:
         set_slack();
     }
 
+    /// Number of stored rows.
     [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
+    /// Whether no row is stored.
     [[nodiscard]] bool empty() const noexcept { return ids_.size() == 0; }
+    /// Columns of every row (0 until the first add when constructed with dim 0).
     [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+    /// The metric object.
     [[nodiscard]] const Metric& metric() const noexcept { return metric_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return rows_.get_allocator(); }
 
     /// The id of each stored row, in storage order: the tree's leaf order, which every add and
     /// remove recomputes (it depends only on the stored ids and rows).
     [[nodiscard]] std::span<const neighbor_id> ids() const noexcept { return ids_.ids(); }
+    /// Whether a row with this id is stored. Expected O(1) (a hash lookup).
     [[nodiscard]] bool contains(neighbor_id id) const { return ids_.contains(id); }
 
     /// The stored row with this id. Throws tessera::invalid_argument for an unknown id.
@@ -208,7 +217,7 @@ public:
 
     // ---- persistence: write_to, read_from, save, load, header (index_queries.hpp) ------------
 
-    static constexpr const char* archive_kind = "kd_tree_index";
+    static constexpr const char* archive_kind = "kd_tree_index";  ///< model kind in archives
 
 private:
     friend class detail::index_queries<kd_tree_index<T, Metric, Allocator>, T, Metric, Allocator>;

@@ -1,31 +1,36 @@
-// tessera/neighbors/knn_classifier.hpp - k-nearest-neighbour classification and regression on
-// top of an exact neighbour index.
-//
-//   tessera::knn_classifier<std::string> clf({.k = 5, .weights = tessera::knn_weights::distance});
-//   clf.fit(X_train, y_train);                 // any dense input of float, any label range
-//   auto labels = clf.predict(X_test);         // std::vector<std::string>
-//   auto p = clf.predict_proba(X_test);        // X_test.rows() x n_classes, classes sorted
-//
-// A prediction looks at the k training rows nearest to the query (exact search; equal
-// distances go to the earlier training row) and combines their targets with weights:
-//
-//   uniform   every neighbour counts 1;
-//   distance  a neighbour counts 1/d, with d the metric's value as the index returns it
-//             (euclidean, the default, gives scikit-learn's weights; with sq_euclidean they
-//             would be 1/d^2). When neighbours lie at distance 0 (or so close that 1/d
-//             overflows), those count 1 and the others 0, as in scikit-learn. A query
-//             whose nearest distance overflows to inf has no weights: predict throws;
-//   function  a std::function<double(double)> from the metric's value to a weight, which must
-//             be finite and non-negative, and not 0 for all k neighbours of a query.
-//
-// The classifier predicts the class with the largest total weight; equal totals go to the
-// smallest class (the first in classes()), which is scikit-learn's rule. predict_proba gives
-// each class's share of the total. The regressor predicts the weighted mean of the targets.
-//
-// Thread safety: const member functions (predict, predict_proba, score, kneighbors, save) may
-// run concurrently on one model, provided a user weight function may be called concurrently;
-// fit and assignment need exclusive access. One predict calls the weight function from the
-// calling thread only.
+/// \file
+/// tessera/neighbors/knn_classifier.hpp - k-nearest-neighbour classification and regression on
+/// top of an exact neighbour index.
+///
+/// ```cpp
+///   tessera::knn_classifier<std::string> clf({.k = 5, .weights = tessera::knn_weights::distance});
+///   clf.fit(X_train, y_train);                 // any dense input of float, any label range
+///   auto labels = clf.predict(X_test);         // std::vector<std::string>
+///   auto p = clf.predict_proba(X_test);        // X_test.rows() x n_classes, classes sorted
+/// ```
+///
+/// A prediction looks at the k training rows nearest to the query (exact search; equal
+/// distances go to the earlier training row) and combines their targets with weights:
+///
+/// ```
+///   uniform   every neighbour counts 1;
+///   distance  a neighbour counts 1/d, with d the metric's value as the index returns it
+///             (euclidean, the default, gives scikit-learn's weights; with sq_euclidean they
+///             would be 1/d^2). When neighbours lie at distance 0 (or so close that 1/d
+///             overflows), those count 1 and the others 0, as in scikit-learn. A query
+///             whose nearest distance overflows to inf has no weights: predict throws;
+///   function  a std::function<double(double)> from the metric's value to a weight, which must
+///             be finite and non-negative, and not 0 for all k neighbours of a query.
+/// ```
+///
+/// The classifier predicts the class with the largest total weight; equal totals go to the
+/// smallest class (the first in classes()), which is scikit-learn's rule. predict_proba gives
+/// each class's share of the total. The regressor predicts the weighted mean of the targets.
+///
+/// Thread safety: const member functions (predict, predict_proba, score, kneighbors, save) may
+/// run concurrently on one model, provided a user weight function may be called concurrently;
+/// fit and assignment need exclusive access. One predict calls the weight function from the
+/// calling thread only.
 #pragma once
 
 #include <algorithm>
@@ -393,14 +398,15 @@ class knn_classifier {
     using alloc_traits = std::allocator_traits<Allocator>;
 
 public:
-    using options = knn_options;
-    using label_type = label_storage_t<Label>;
-    using value_type = T;
-    using query_type = typename core_type::query_type;
-    using distance_type = typename core_type::distance_type;
-    using metric_type = Metric;
-    using allocator_type = Allocator;
+    using options = knn_options;                ///< the options type
+    using label_type = label_storage_t<Label>;  ///< stored labels (std::string for string-like Label)
+    using value_type = T;                       ///< element type of the training rows
+    using query_type = typename core_type::query_type;  ///< element type of queries (float for bfloat16 and half rows)
+    using distance_type = typename core_type::distance_type;  ///< what kneighbors reports
+    using metric_type = Metric;                 ///< the metric
+    using allocator_type = Allocator;           ///< allocator of the fitted state
 
+    /// An unfitted classifier. The options are checked by fit, not here.
     explicit knn_classifier(options opts = {}, Metric metric = Metric(), const Allocator& alloc = Allocator())
         : core_(std::move(opts), std::move(metric), alloc), encoder_(label_allocator(alloc)), targets_(class_allocator(alloc)) {}
 
@@ -483,24 +489,29 @@ public:
         return core_.search(x, "knn_classifier::kneighbors");
     }
 
+    /// Whether the model holds a fit (after fit or load).
     [[nodiscard]] bool fitted() const noexcept { return core_.fitted(); }
     /// The classes in sorted order (empty before fit); class i of predict_proba is classes()[i].
     [[nodiscard]] std::span<const label_type> classes() const noexcept { return encoder_.classes(); }
+    /// Number of classes (0 before fit).
     [[nodiscard]] std::size_t n_classes() const noexcept { return encoder_.n_classes(); }
     /// Columns of the training rows (0 before fit).
     [[nodiscard]] std::size_t n_features() const noexcept { return core_.n_features(); }
     /// Training rows (0 before fit).
     [[nodiscard]] std::size_t n_samples() const noexcept { return core_.n_samples(); }
+    /// The options given at construction.
     [[nodiscard]] const options& get_options() const noexcept { return core_.options(); }
+    /// The metric object.
     [[nodiscard]] const Metric& metric() const noexcept { return core_.metric(); }
     /// The index answering the searches: knn_algorithm::brute or knn_algorithm::kd_tree.
     [[nodiscard]] knn_algorithm algorithm_in_use() const noexcept { return core_.algorithm_in_use(); }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return core_.get_allocator(); }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "knn_classifier";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "knn_classifier";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the fitted model: metric name, label type, options, classes, training rows and
     /// their class indices. Throws not_fitted_error before fit and invalid_argument when the
@@ -556,6 +567,7 @@ public:
         return load_archive<knn_classifier>(path, std::move(metric), alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, types.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, schema_version, archive_type<T>::tag, archive_type<class_index>::tag};
     }
@@ -611,13 +623,14 @@ class knn_regressor {
     using target_allocator = typename alloc_traits::template rebind_alloc<double>;
 
 public:
-    using options = knn_options;
-    using value_type = T;
-    using query_type = typename core_type::query_type;
-    using distance_type = typename core_type::distance_type;
-    using metric_type = Metric;
-    using allocator_type = Allocator;
+    using options = knn_options;       ///< the options type
+    using value_type = T;              ///< element type of the training rows
+    using query_type = typename core_type::query_type;  ///< element type of queries (float for bfloat16 and half rows)
+    using distance_type = typename core_type::distance_type;  ///< what kneighbors reports
+    using metric_type = Metric;        ///< the metric
+    using allocator_type = Allocator;  ///< allocator of the fitted state
 
+    /// An unfitted regressor. The options are checked by fit, not here.
     explicit knn_regressor(options opts = {}, Metric metric = Metric(), const Allocator& alloc = Allocator())
         : core_(std::move(opts), std::move(metric), alloc), targets_(target_allocator(alloc)) {}
 
@@ -686,19 +699,25 @@ public:
         return core_.search(x, "knn_regressor::kneighbors");
     }
 
+    /// Whether the model holds a fit (after fit or load).
     [[nodiscard]] bool fitted() const noexcept { return core_.fitted(); }
+    /// Columns of the training rows (0 before fit).
     [[nodiscard]] std::size_t n_features() const noexcept { return core_.n_features(); }
+    /// Training rows (0 before fit).
     [[nodiscard]] std::size_t n_samples() const noexcept { return core_.n_samples(); }
+    /// The options given at construction.
     [[nodiscard]] const options& get_options() const noexcept { return core_.options(); }
+    /// The metric object.
     [[nodiscard]] const Metric& metric() const noexcept { return core_.metric(); }
     /// The index answering the searches: knn_algorithm::brute or knn_algorithm::kd_tree.
     [[nodiscard]] knn_algorithm algorithm_in_use() const noexcept { return core_.algorithm_in_use(); }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return core_.get_allocator(); }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "knn_regressor";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "knn_regressor";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the fitted model: metric name, options, training rows and targets. Throws as
     /// knn_classifier::write_to.
@@ -737,6 +756,7 @@ public:
         return load_archive<knn_regressor>(path, std::move(metric), alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, types.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, schema_version, archive_type<T>::tag, type_tag::none};
     }

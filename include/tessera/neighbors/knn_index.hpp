@@ -1,27 +1,30 @@
-// tessera/neighbors/knn_index.hpp - exact k-nearest-neighbour search by brute force, batched
-// through the distance kernels.
-//
-//   tessera::knn_index<float> index(128);            // squared Euclidean by default
-//   index.add(base);                                 // ids 0, 1, 2, ... (or add(rows, ids))
-//   auto r = index.search(queries, 10);              // r.ids, r.distances: queries x 10
-//
-// How a batch is searched. For float and double rows with a dot-product metric (squared
-// Euclidean, Euclidean, cosine, inner products), blocks of queries meet blocks of rows in the
-// register-tiled many-to-many kernel, and distances follow from precomputed norms
-// (||q||^2 + ||x||^2 - 2 q.x). That expanded form rounds differently from the metric's own
-// one-to-one kernel, so each query keeps k + extra candidates, recomputes their distances with
-// the metric itself, and keeps the best k. A rigorous bound on the difference between the two
-// forms (see expanded_error) then proves that no row outside the candidates could have entered
-// the top k; when it cannot prove it (many near-equal distances), that query is searched again
-// row by row. Results therefore equal an exhaustive search with the metric object: the same
-// distances, the same ids, ties going to the smaller id. Other element types (int8, uint8,
-// bfloat16, half) and other metrics (Manhattan, user-defined) run the metric on each pair,
-// blocked so that a block of rows stays in cache while a block of queries passes over it.
-//
-// Parallelism: query blocks run through parallel_for. Every query's result is computed by one
-// thread from values that do not depend on the blocking, so results are identical for any
-// thread count. Thread safety: const member functions may run concurrently; add and remove
-// must not run concurrently with anything else on the same index.
+/// \file
+/// tessera/neighbors/knn_index.hpp - exact k-nearest-neighbour search by brute force, batched
+/// through the distance kernels.
+///
+/// ```cpp
+///   tessera::knn_index<float> index(128);            // squared Euclidean by default
+///   index.add(base);                                 // ids 0, 1, 2, ... (or add(rows, ids))
+///   auto r = index.search(queries, 10);              // r.ids, r.distances: queries x 10
+/// ```
+///
+/// How a batch is searched. For float and double rows with a dot-product metric (squared
+/// Euclidean, Euclidean, cosine, inner products), blocks of queries meet blocks of rows in the
+/// register-tiled many-to-many kernel, and distances follow from precomputed norms
+/// (||q||^2 + ||x||^2 - 2 q.x). That expanded form rounds differently from the metric's own
+/// one-to-one kernel, so each query keeps k + extra candidates, recomputes their distances with
+/// the metric itself, and keeps the best k. A rigorous bound on the difference between the two
+/// forms (see expanded_error) then proves that no row outside the candidates could have entered
+/// the top k; when it cannot prove it (many near-equal distances), that query is searched again
+/// row by row. Results therefore equal an exhaustive search with the metric object: the same
+/// distances, the same ids, ties going to the smaller id. Other element types (int8, uint8,
+/// bfloat16, half) and other metrics (Manhattan, user-defined) run the metric on each pair,
+/// blocked so that a block of rows stays in cache while a block of queries passes over it.
+///
+/// Parallelism: query blocks run through parallel_for. Every query's result is computed by one
+/// thread from values that do not depend on the blocking, so results are identical for any
+/// thread count. Thread safety: const member functions may run concurrently; add and remove
+/// must not run concurrently with anything else on the same index.
 #pragma once
 
 #include <algorithm>
@@ -100,10 +103,10 @@ template <class T, class Metric = sq_euclidean, class Allocator = std::allocator
     requires distance_metric<Metric, query_type_t<T>, T>
 class knn_index : public detail::index_queries<knn_index<T, Metric, Allocator>, T, Metric, Allocator> {
 public:
-    using value_type = T;
-    using query_type = query_type_t<T>;
-    using metric_type = Metric;
-    using allocator_type = Allocator;
+    using value_type = T;                ///< element type of the stored rows
+    using query_type = query_type_t<T>;  ///< element type of queries (float for bfloat16 and half rows)
+    using metric_type = Metric;          ///< the metric
+    using allocator_type = Allocator;    ///< allocator of the stored rows
     /// What search reports: the metric's own value type (float for float rows, std::int64_t for
     /// squared Euclidean on bytes, double for Euclidean on bytes, ...).
     using distance_type = distance_type_t<Metric, query_type, T>;
@@ -117,14 +120,20 @@ public:
           norms_(norm_allocator(alloc)),
           scan_w_(norm_allocator(alloc)) {}
 
+    /// Number of stored rows.
     [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
+    /// Whether no row is stored.
     [[nodiscard]] bool empty() const noexcept { return ids_.size() == 0; }
+    /// Columns of every row (0 until the first add when constructed with dim 0).
     [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+    /// The metric object.
     [[nodiscard]] const Metric& metric() const noexcept { return metric_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return rows_.get_allocator(); }
 
     /// The id of each stored row, in storage order (which removals change).
     [[nodiscard]] std::span<const neighbor_id> ids() const noexcept { return ids_.ids(); }
+    /// Whether a row with this id is stored. Expected O(1) (a hash lookup).
     [[nodiscard]] bool contains(neighbor_id id) const { return ids_.contains(id); }
 
     /// The stored row with this id. Throws tessera::invalid_argument for an unknown id.
@@ -176,7 +185,7 @@ public:
 
     // ---- persistence: write_to, read_from, save, load, header (index_queries.hpp) ------------
 
-    static constexpr const char* archive_kind = "knn_index";
+    static constexpr const char* archive_kind = "knn_index";  ///< model kind in archives
 
 private:
     friend class detail::index_queries<knn_index<T, Metric, Allocator>, T, Metric, Allocator>;

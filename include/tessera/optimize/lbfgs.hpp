@@ -1,6 +1,7 @@
-// tessera/optimize/lbfgs.hpp - limited-memory BFGS with a line search that meets the strong
-// Wolfe conditions (Nocedal & Wright, Numerical Optimization, 2nd ed., algorithms 7.4, 3.5
-// and 3.6).
+/// \file
+/// tessera/optimize/lbfgs.hpp - limited-memory BFGS with a line search that meets the strong
+/// Wolfe conditions (Nocedal & Wright, Numerical Optimization, 2nd ed., algorithms 7.4, 3.5
+/// and 3.6).
 #pragma once
 
 #include <algorithm>
@@ -18,9 +19,9 @@ namespace tessera::optimize {
 /// Options of lbfgs: the number of correction pairs kept and the line search's constants
 /// (0 < c1 < c2 < 1; c1 for sufficient decrease, c2 for the curvature condition).
 struct lbfgs_options {
-    std::size_t memory = 10;
-    double c1 = 1e-4;
-    double c2 = 0.9;
+    std::size_t memory = 10;  ///< correction pairs kept: >= 1
+    double c1 = 1e-4;         ///< sufficient-decrease constant
+    double c2 = 0.9;          ///< curvature constant
     /// Objective evaluations one line search may spend.
     std::size_t max_line_search = 40;
 };
@@ -236,8 +237,10 @@ bool strong_wolfe_search(F& fun, std::span<const double> w0, double f0, std::spa
 /// (usually one). Memory O(memory * n). Throws tessera::invalid_argument for bad stop criteria,
 /// dimension_mismatch when w does not match the objective; rethrows what the objective throws.
 struct lbfgs {
-    lbfgs_options options{};
+    lbfgs_options options{};  ///< memory and line-search constants, checked by minimize
 
+    /// Minimizes `fun` from the point in `w`, which is overwritten with the solution found,
+    /// and reports how it went (see the class comment for the method, costs and exceptions).
     template <smooth_objective F>
     minimize_result minimize(F& fun, std::span<double> w, const stop_criteria& stop) const {
         constexpr const char* where = "lbfgs::minimize";

@@ -1,11 +1,12 @@
-// tessera/optimize/objective.hpp - what tessera's minimizers read and return: the objective
-// concepts (a value and gradient; optionally Hessian-vector products), the stopping rule, the
-// result, and the minimizer concepts that let a user bring a solver of their own to a model
-// such as logistic_regression.
-//
-// An objective is minimized over a vector w of doubles. A composite problem adds
-// sum_j l1[j] |w_j| to a smooth objective; minimizers that handle it take the weights l1 as an
-// extra argument (l1_minimizer_for).
+/// \file
+/// tessera/optimize/objective.hpp - what tessera's minimizers read and return: the objective
+/// concepts (a value and gradient; optionally Hessian-vector products), the stopping rule, the
+/// result, and the minimizer concepts that let a user bring a solver of their own to a model
+/// such as logistic_regression.
+///
+/// An objective is minimized over a vector w of doubles. A composite problem adds
+/// sum_j l1[j] |w_j| to a smooth objective; minimizers that handle it take the weights l1 as an
+/// extra argument (l1_minimizer_for).
 #pragma once
 
 #include <cmath>
@@ -16,6 +17,8 @@
 
 #include "tessera/core/error.hpp"
 
+/// Unconstrained minimizers (L-BFGS, OWL-QN, trust-region Newton) and the concepts that
+/// objectives and user-supplied minimizers satisfy.
 namespace tessera::optimize {
 
 /// A smooth function of w: value_and_gradient(w, g) returns f(w) and writes its gradient to g
@@ -42,9 +45,9 @@ concept hessian_objective =
 /// same whatever the starting point. max_iter bounds the iterations (outer iterations: one
 /// quasi-Newton or Newton step each).
 struct stop_criteria {
-    double tol = 1e-4;
-    std::size_t max_iter = 100;
-    double gradient_reference = 1.0;
+    double tol = 1e-4;                ///< relative gradient tolerance: finite, > 0
+    std::size_t max_iter = 100;       ///< most iterations: >= 1
+    double gradient_reference = 1.0;  ///< the gradient norm tol is relative to: finite, > 0
 };
 
 /// Why a minimizer stopped.
@@ -54,6 +57,7 @@ enum class stop_reason {
     no_progress,     ///< no step decreased the objective (rounding limits the accuracy reached)
 };
 
+/// The enumerator's name: "converged", "max_iterations" or "no_progress".
 [[nodiscard]] constexpr const char* to_string(stop_reason r) noexcept {
     switch (r) {
         case stop_reason::converged: return "converged";
@@ -67,11 +71,12 @@ enum class stop_reason {
 /// value_and_gradient), the final objective (including any L1 term) and gradient norm, and why
 /// it stopped.
 struct minimize_result {
-    std::size_t iterations = 0;
-    std::size_t evaluations = 0;
-    double objective = 0;
-    double gradient_norm = 0;
-    stop_reason reason = stop_reason::max_iterations;
+    std::size_t iterations = 0;   ///< iterations run
+    std::size_t evaluations = 0;  ///< calls of value_and_gradient
+    double objective = 0;         ///< final objective value, L1 term included
+    double gradient_norm = 0;     ///< final (sub)gradient norm
+    stop_reason reason = stop_reason::max_iterations;  ///< why the minimizer stopped
+    /// Whether reason is stop_reason::converged.
     [[nodiscard]] bool converged() const noexcept { return reason == stop_reason::converged; }
 };
 
@@ -93,9 +98,13 @@ concept l1_minimizer_for =
 /// The objective type models hand to a minimizer is theirs; this stand-in has the same
 /// interface, so that `minimizer_for<MySolver, objective_archetype>` says whether a solver fits.
 struct objective_archetype {
+    /// Number of variables (the length of w).
     [[nodiscard]] std::size_t dimension() const noexcept { return 0; }
+    /// f(w), with the gradient written to g.
     double value_and_gradient(std::span<const double>, std::span<double>) { return 0; }
+    /// Fixes the point of the following hessian_vector calls.
     void prepare_hessian(std::span<const double>) {}
+    /// Writes the Hessian at the prepared point times v.
     void hessian_vector(std::span<const double>, std::span<double>) {}
 };
 

@@ -1,6 +1,7 @@
-// tessera/optimize/owlqn.hpp - orthant-wise limited-memory quasi-Newton (OWL-QN) for a smooth
-// objective plus a weighted L1 term: G. Andrew and J. Gao, "Scalable training of
-// L1-regularized log-linear models", ICML 2007.
+/// \file
+/// tessera/optimize/owlqn.hpp - orthant-wise limited-memory quasi-Newton (OWL-QN) for a smooth
+/// objective plus a weighted L1 term: G. Andrew and J. Gao, "Scalable training of
+/// L1-regularized log-linear models", ICML 2007.
 #pragma once
 
 #include <algorithm>
@@ -18,9 +19,9 @@ namespace tessera::optimize {
 /// Options of owlqn: L-BFGS memory, the sufficient-decrease constant and the halvings one
 /// backtracking line search may take.
 struct owlqn_options {
-    std::size_t memory = 10;
-    double c1 = 1e-4;
-    std::size_t max_line_search = 50;
+    std::size_t memory = 10;            ///< correction pairs kept
+    double c1 = 1e-4;                   ///< sufficient-decrease constant
+    std::size_t max_line_search = 50;   ///< step halvings per line search
 };
 
 namespace detail {
@@ -63,8 +64,11 @@ inline void pseudo_gradient(std::span<const double> w, std::span<const double> g
 /// Throws tessera::invalid_argument for bad stop criteria, options or l1 weights (negative or
 /// not finite), dimension_mismatch for lengths that do not match the objective.
 struct owlqn {
-    owlqn_options options{};
+    owlqn_options options{};  ///< memory and line-search constants, checked by minimize
 
+    /// Minimizes fun(w) + sum_j l1[j] |w_j| from the point in `w`, which is overwritten with
+    /// the solution found; `l1` has one weight per variable. See the class comment for costs and
+    /// exceptions.
     template <smooth_objective F>
     minimize_result minimize(F& fun, std::span<const double> l1, std::span<double> w, const stop_criteria& stop) const {
         constexpr const char* where = "owlqn::minimize";

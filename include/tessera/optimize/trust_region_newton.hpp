@@ -1,11 +1,12 @@
-// tessera/optimize/trust_region_newton.hpp - a trust-region Newton method whose steps come from
-// conjugate gradients on Hessian-vector products (Steihaug's truncated CG), as in LIBLINEAR's
-// primal solver: C.-J. Lin, R. C. Weng and S. S. Keerthi, "Trust region Newton method for
-// large-scale logistic regression", JMLR 9 (2008). The radius update and its constants follow
-// section 2.1 of that paper. With an objective that supplies its Hessian's diagonal, CG is
-// preconditioned by M = (1 - a) I + a diag(H), a = 0.01, and the trust region measured in the
-// M-norm, as C.-Y. Hsia, W.-L. Chiang and C.-J. Lin propose ("Preconditioned conjugate gradient
-// methods in truncated Newton frameworks for large-scale linear classification", ACML 2018).
+/// \file
+/// tessera/optimize/trust_region_newton.hpp - a trust-region Newton method whose steps come from
+/// conjugate gradients on Hessian-vector products (Steihaug's truncated CG), as in LIBLINEAR's
+/// primal solver: C.-J. Lin, R. C. Weng and S. S. Keerthi, "Trust region Newton method for
+/// large-scale logistic regression", JMLR 9 (2008). The radius update and its constants follow
+/// section 2.1 of that paper. With an objective that supplies its Hessian's diagonal, CG is
+/// preconditioned by M = (1 - a) I + a diag(H), a = 0.01, and the trust region measured in the
+/// M-norm, as C.-Y. Hsia, W.-L. Chiang and C.-J. Lin propose ("Preconditioned conjugate gradient
+/// methods in truncated Newton frameworks for large-scale linear classification", ACML 2018).
 #pragma once
 
 #include <algorithm>
@@ -50,8 +51,10 @@ struct trust_region_newton_options {
 /// options, dimension_mismatch when w does not match the objective, numerical_error when the
 /// objective is not finite at the start; rethrows what the objective throws.
 struct trust_region_newton {
-    trust_region_newton_options options{};
+    trust_region_newton_options options{};  ///< CG and trust-region constants, checked by minimize
 
+    /// Minimizes `fun` from the point in `w`, which is overwritten with the solution found,
+    /// and reports how it went (see the class comment for the method, costs and exceptions).
     template <hessian_objective F>
     minimize_result minimize(F& fun, std::span<double> w, const stop_criteria& stop) const {
         constexpr const char* where = "trust_region_newton::minimize";

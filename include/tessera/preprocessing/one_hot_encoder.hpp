@@ -1,17 +1,18 @@
-// tessera/preprocessing/one_hot_encoder.hpp - one-hot encoding of categorical columns with
-// scikit-learn 1.2's OneHotEncoder semantics: fit learns the sorted distinct categories of
-// every column (or takes them from options.categories), and transform turns each row into one
-// stored 1 per column, at the position of that column's category, in a CSR matrix (or a dense
-// one with transform_dense). Output columns are grouped by input column, in category order.
-//
-// Categories are text (Category = std::string) or integers (any integer type other than bool
-// and the character types). Floating-point categories are refused at compile time: equality
-// of computed floating-point values is fragile and NaN is no category; round them to integers
-// or format them as text first.
-//
-// Thread safety: const members (transform, transform_dense, inverse_transform, accessors,
-// feature_names, save) may run concurrently; fit must not run alongside anything else on the
-// same encoder.
+/// \file
+/// tessera/preprocessing/one_hot_encoder.hpp - one-hot encoding of categorical columns with
+/// scikit-learn 1.2's OneHotEncoder semantics: fit learns the sorted distinct categories of
+/// every column (or takes them from options.categories), and transform turns each row into one
+/// stored 1 per column, at the position of that column's category, in a CSR matrix (or a dense
+/// one with transform_dense). Output columns are grouped by input column, in category order.
+///
+/// Categories are text (Category = std::string) or integers (any integer type other than bool
+/// and the character types). Floating-point categories are refused at compile time: equality
+/// of computed floating-point values is fragile and NaN is no category; round them to integers
+/// or format them as text first.
+///
+/// Thread safety: const members (transform, transform_dense, inverse_transform, accessors,
+/// feature_names, save) may run concurrently; fit must not run alongside anything else on the
+/// same encoder.
 #pragma once
 
 #include <algorithm>
@@ -84,8 +85,8 @@ enum class drop_category : std::uint8_t {
 /// Options of one_hot_encoder.
 template <one_hot_category Category>
 struct one_hot_encoder_options {
-    unknown_category handle_unknown = unknown_category::error;
-    drop_category drop = drop_category::none;
+    unknown_category handle_unknown = unknown_category::error;  ///< what transform does with unseen categories
+    drop_category drop = drop_category::none;  ///< which category columns are left out
     /// Empty: learn the sorted distinct categories of every column at fit. Otherwise one
     /// non-empty list per column, used as given: integers strictly increasing (as scikit-learn
     /// requires of numeric categories), text in any order without repetition.
@@ -184,14 +185,15 @@ class one_hot_encoder {
     static constexpr bool text = std::same_as<Category, std::string>;
 
 public:
-    using category_type = Category;
-    using value_type = T;
-    using index_type = Index;
-    using allocator_type = Allocator;
-    using options = one_hot_encoder_options<Category>;
-    using sparse_output = csr_matrix<T, Index, rebind<T>>;
-    using dense_output = dense_matrix<T, rebind<T>>;
+    using category_type = Category;  ///< type of the categories read
+    using value_type = T;            ///< element type of the encoding
+    using index_type = Index;        ///< index type of the sparse encoding
+    using allocator_type = Allocator;  ///< allocator of the learnt categories
+    using options = one_hot_encoder_options<Category>;  ///< the options type
+    using sparse_output = csr_matrix<T, Index, rebind<T>>;  ///< what transform returns
+    using dense_output = dense_matrix<T, rebind<T>>;        ///< what transform_dense returns
 
+    /// An unfitted encoder. The options are checked by fit, not here.
     explicit one_hot_encoder(options opts = {}, const Allocator& alloc = Allocator())
         : options_(std::move(opts)), alloc_(alloc), state_(alloc) {}
 
@@ -347,6 +349,7 @@ public:
         return out;
     }
 
+    /// Whether the encoder is fitted (after fit or load).
     [[nodiscard]] bool fitted() const noexcept { return state_.d > 0; }
     /// Columns of X at fit (0 before).
     [[nodiscard]] std::size_t n_features() const noexcept { return state_.d; }
@@ -373,7 +376,7 @@ public:
         return state_.dropped(j) ? std::optional<std::size_t>(0) : std::nullopt;
     }
 
-    /// The names of the output columns, "<input name>_<category>" (scikit-learn's
+    /// The names of the output columns, `"<input name>_<category>"` (scikit-learn's
     /// get_feature_names_out), with input names x0, x1, ... Throws not_fitted_error before fit.
     [[nodiscard]] std::vector<std::string> feature_names() const {
         detail::require_fitted(fitted(), "one_hot_encoder::feature_names");
@@ -417,15 +420,20 @@ public:
         return out;
     }
 
+    /// The options given at construction (or read by load).
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
-    static constexpr const char* archive_kind = "one_hot_encoder";
+    static constexpr const char* archive_kind = "one_hot_encoder";  ///< model kind in archives
 
+    /// The archive header that save writes and load expects: kind, payload version, types.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, 1, archive_type<T>::tag, type_tag_of<Index>};
     }
 
+    /// Writes the category type, the options and the categories of every column (save calls
+    /// it). Throws not_fitted_error before fit.
     void write_to(archive_writer& w) const {
         detail::require_fitted(fitted(), "one_hot_encoder::write_to");
         w.write_string(detail::label_type_name<Category>());

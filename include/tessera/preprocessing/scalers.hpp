@@ -1,20 +1,23 @@
-// tessera/preprocessing/scalers.hpp - per-feature scaling fitted on training rows, with
-// scikit-learn 1.2's formulas:
-//
-//   standard_scaler   (x - mean) / std        (population std; near-constant features: 1)
-//   min_max_scaler    x * scale + min         (maps [data_min, data_max] onto feature_range)
-//   max_abs_scaler    x / max|x|              (keeps zeros: the scaler for sparse data)
-//
-// Dense rows of T or CSR matrices of T come in; transform returns a dense_matrix<T> or a
-// csr_matrix<T, Index> of the same shape. Sparse input is never centered: standard_scaler needs
-// with_mean = false for it and min_max_scaler refuses it (a shift would fill every zero), as
-// scikit-learn does. Statistics are computed in double with two passes.
-//
-// Unlike scikit-learn, which skips NaN as "missing", a NaN or Inf in X is an error here: fill
-// missing values first.
-//
-// Thread safety: const members (transform, inverse_transform, accessors, save) may run
-// concurrently; fit must not run alongside anything else on the same scaler.
+/// \file
+/// tessera/preprocessing/scalers.hpp - per-feature scaling fitted on training rows, with
+/// scikit-learn 1.2's formulas:
+///
+/// ```
+///   standard_scaler   (x - mean) / std        (population std; near-constant features: 1)
+///   min_max_scaler    x * scale + min         (maps [data_min, data_max] onto feature_range)
+///   max_abs_scaler    x / max|x|              (keeps zeros: the scaler for sparse data)
+/// ```
+///
+/// Dense rows of T or CSR matrices of T come in; transform returns a dense_matrix<T> or a
+/// csr_matrix<T, Index> of the same shape. Sparse input is never centered: standard_scaler needs
+/// with_mean = false for it and min_max_scaler refuses it (a shift would fill every zero), as
+/// scikit-learn does. Statistics are computed in double with two passes.
+///
+/// Unlike scikit-learn, which skips NaN as "missing", a NaN or Inf in X is an error here: fill
+/// missing values first.
+///
+/// Thread safety: const members (transform, inverse_transform, accessors, save) may run
+/// concurrently; fit must not run alongside anything else on the same scaler.
 #pragma once
 
 #include <algorithm>
@@ -53,7 +56,7 @@ struct standard_scaler_options {
 struct min_max_scaler_options {
     /// The target range [lo, hi] of every feature: finite, lo < hi.
     double range_min = 0.0;
-    double range_max = 1.0;
+    double range_max = 1.0;  ///< upper end of the target range (see range_min)
     /// Clip transformed values to the range (values outside the training range map outside it
     /// otherwise).
     bool clip = false;
@@ -246,8 +249,9 @@ class standard_scaler : public detail::column_scaler<standard_scaler<T, Allocato
     using typename base::double_vector;
 
 public:
-    using options = standard_scaler_options;
+    using options = standard_scaler_options;  ///< the options type
 
+    /// An unfitted scaler.
     explicit standard_scaler(options opts = {}, const Allocator& alloc = Allocator())
         : base(alloc), options_(opts), mean_(typename base::double_allocator(alloc)),
           var_(typename base::double_allocator(alloc)), scale_(typename base::double_allocator(alloc)) {}
@@ -259,10 +263,12 @@ public:
     /// The divisor of every feature: the standard deviation (1 for near-constant features, and
     /// for all without with_std).
     [[nodiscard]] std::span<const double> scale() const noexcept { return scale_; }
+    /// The options given at construction (or read by load).
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
 
-    static constexpr const char* archive_kind = "standard_scaler";
+    static constexpr const char* archive_kind = "standard_scaler";  ///< model kind in archives
 
+    /// Writes the fitted state (save calls it). Throws not_fitted_error before fit.
     void write_to(archive_writer& w) const {
         this->write_shape(w);
         w.write<std::uint8_t>(options_.with_mean ? 1 : 0);
@@ -272,6 +278,8 @@ public:
         w.write_span(std::span<const double>(scale_));
     }
 
+    /// Reads what write_to wrote (load calls it). Throws format_error for a payload that is
+    /// malformed or inconsistent.
     [[nodiscard]] static standard_scaler read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
         constexpr const char* where = "standard_scaler::read_from";
         standard_scaler s(options{}, alloc);
@@ -340,22 +348,30 @@ class min_max_scaler : public detail::column_scaler<min_max_scaler<T, Allocator>
     using typename base::double_vector;
 
 public:
-    using options = min_max_scaler_options;
+    using options = min_max_scaler_options;  ///< the options type
 
+    /// An unfitted scaler. The options are checked by fit, not here.
     explicit min_max_scaler(options opts = {}, const Allocator& alloc = Allocator())
         : base(alloc), options_(opts), data_min_(typename base::double_allocator(alloc)),
           data_max_(typename base::double_allocator(alloc)), scale_(typename base::double_allocator(alloc)),
           min_(typename base::double_allocator(alloc)) {}
 
+    ///@{
+    /// The smallest and the largest training value of every feature.
     [[nodiscard]] std::span<const double> data_min() const noexcept { return data_min_; }
     [[nodiscard]] std::span<const double> data_max() const noexcept { return data_max_; }
+    ///@}
+    ///@{
     /// The factor and the offset of x * scale + min.
     [[nodiscard]] std::span<const double> scale() const noexcept { return scale_; }
     [[nodiscard]] std::span<const double> min() const noexcept { return min_; }
+    ///@}
+    /// The options given at construction (or read by load).
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
 
-    static constexpr const char* archive_kind = "min_max_scaler";
+    static constexpr const char* archive_kind = "min_max_scaler";  ///< model kind in archives
 
+    /// Writes the fitted state (save calls it). Throws not_fitted_error before fit.
     void write_to(archive_writer& w) const {
         this->write_shape(w);
         w.write<double>(options_.range_min);
@@ -365,6 +381,8 @@ public:
         w.write_span(std::span<const double>(data_max_));
     }
 
+    /// Reads what write_to wrote (load calls it). Throws format_error for a payload that is
+    /// malformed or inconsistent.
     [[nodiscard]] static min_max_scaler read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
         constexpr const char* where = "min_max_scaler::read_from";
         min_max_scaler s(options{}, alloc);
@@ -446,22 +464,27 @@ class max_abs_scaler : public detail::column_scaler<max_abs_scaler<T, Allocator>
     using typename base::double_vector;
 
 public:
-    using options = max_abs_scaler_options;
+    using options = max_abs_scaler_options;  ///< the options type (it has no options)
 
+    /// An unfitted scaler.
     explicit max_abs_scaler(options = {}, const Allocator& alloc = Allocator())
         : base(alloc), max_abs_(typename base::double_allocator(alloc)), scale_(typename base::double_allocator(alloc)) {}
 
+    /// The largest absolute training value of every feature.
     [[nodiscard]] std::span<const double> max_abs() const noexcept { return max_abs_; }
     /// The divisor of every feature.
     [[nodiscard]] std::span<const double> scale() const noexcept { return scale_; }
 
-    static constexpr const char* archive_kind = "max_abs_scaler";
+    static constexpr const char* archive_kind = "max_abs_scaler";  ///< model kind in archives
 
+    /// Writes the fitted state (save calls it). Throws not_fitted_error before fit.
     void write_to(archive_writer& w) const {
         this->write_shape(w);
         w.write_span(std::span<const double>(max_abs_));
     }
 
+    /// Reads what write_to wrote (load calls it). Throws format_error for a payload that is
+    /// malformed or inconsistent.
     [[nodiscard]] static max_abs_scaler read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
         constexpr const char* where = "max_abs_scaler::read_from";
         max_abs_scaler s(options{}, alloc);

@@ -1,19 +1,22 @@
-// tessera/preprocessing/simple_imputer.hpp - fills missing values of dense rows with one
-// statistic per column learnt at fit, as scikit-learn 1.2's SimpleImputer does:
-//
-//   mean            the mean of the observed values
-//   median          the middle observed value (the mean of the two middle ones for even counts)
-//   most_frequent   the most frequent observed value (the smallest one on ties)
-//   constant        options.fill_value
-//
-// A value is missing when it is NaN (missing_values = NaN, the default) or when it equals the
-// given finite missing_values marker. Infinities are always an error, and so is NaN when the
-// marker is a finite number. A column without any observed value at fit is an error unless
-// keep_empty_features is set (then it is filled with 0, or fill_value for constant); it is never
-// dropped silently as scikit-learn drops it. Statistics are computed in double.
-//
-// Thread safety: const members (transform, accessors, save) may run concurrently; fit must not
-// run alongside anything else on the same imputer.
+/// \file
+/// tessera/preprocessing/simple_imputer.hpp - fills missing values of dense rows with one
+/// statistic per column learnt at fit, as scikit-learn 1.2's SimpleImputer does:
+///
+/// ```
+///   mean            the mean of the observed values
+///   median          the middle observed value (the mean of the two middle ones for even counts)
+///   most_frequent   the most frequent observed value (the smallest one on ties)
+///   constant        options.fill_value
+/// ```
+///
+/// A value is missing when it is NaN (missing_values = NaN, the default) or when it equals the
+/// given finite missing_values marker. Infinities are always an error, and so is NaN when the
+/// marker is a finite number. A column without any observed value at fit is an error unless
+/// keep_empty_features is set (then it is filled with 0, or fill_value for constant); it is never
+/// dropped silently as scikit-learn drops it. Statistics are computed in double.
+///
+/// Thread safety: const members (transform, accessors, save) may run concurrently; fit must not
+/// run alongside anything else on the same imputer.
 #pragma once
 
 #include <algorithm>
@@ -46,7 +49,7 @@ enum class impute_strategy : std::uint8_t {
 
 /// Options of simple_imputer.
 struct simple_imputer_options {
-    impute_strategy strategy = impute_strategy::mean;
+    impute_strategy strategy = impute_strategy::mean;  ///< the statistic missing values become
     /// The marker of a missing value: NaN (every NaN is missing), or a finite number that T
     /// can hold (values equal to it in T are missing, and NaN in X is then an error).
     double missing_values = std::numeric_limits<double>::quiet_NaN();
@@ -76,9 +79,10 @@ class simple_imputer : public detail::column_model<simple_imputer<T, Allocator>,
     using typename base::value_allocator;
 
 public:
-    using options = simple_imputer_options;
+    using options = simple_imputer_options;  ///< the options type
     using typename base::dense_output;
 
+    /// An unfitted imputer. The options are checked by fit, not here.
     explicit simple_imputer(options opts = {}, const Allocator& alloc = Allocator())
         : base(alloc), options_(opts), statistics_(double_allocator(alloc)) {}
 
@@ -131,10 +135,12 @@ public:
 
     /// The value every column's missing entries become (empty before fit).
     [[nodiscard]] std::span<const double> statistics() const noexcept { return statistics_; }
+    /// The options given at construction (or read by load).
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
 
-    static constexpr const char* archive_kind = "simple_imputer";
+    static constexpr const char* archive_kind = "simple_imputer";  ///< model kind in archives
 
+    /// Writes the fitted state (save calls it). Throws not_fitted_error before fit.
     void write_to(archive_writer& w) const {
         this->write_shape(w);
         w.write<std::uint8_t>(static_cast<std::uint8_t>(options_.strategy));
@@ -144,6 +150,8 @@ public:
         w.write_span(std::span<const double>(statistics_));
     }
 
+    /// Reads what write_to wrote (load calls it). Throws format_error for a payload that is
+    /// malformed or inconsistent.
     [[nodiscard]] static simple_imputer read_from(archive_reader& r, const Allocator& alloc = Allocator()) {
         constexpr const char* where = "simple_imputer::read_from";
         simple_imputer s(options{}, alloc);

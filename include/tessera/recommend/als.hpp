@@ -1,46 +1,49 @@
-// tessera/recommend/als.hpp - matrix factorization by alternating least squares, for implicit
-// feedback (clicks, plays, purchases) and for explicit ratings, with the serving queries a
-// recommender needs: top-N with exclusion and filters, batches, similar items and users,
-// fold-in of new users and partial updates.
-//
-//   tessera::als_recommender<float> model({.factors = 64, .regularization = 0.01, .iterations = 15});
-//   model.fit(user_items);                         // users x items csr_matrix of counts
-//   for (const auto& r : model.recommend(user, 10)) std::printf("%zu %.3f\n", r.item, r.score);
-//
-// Implicit feedback (Hu, Koren & Volinsky, "Collaborative Filtering for Implicit Feedback
-// Datasets", ICDM 2008). A stored value r of user u and item i becomes a preference p = 1 with
-// confidence c = 1 + alpha * r; every pair not stored has p = 0 and c = 1. fit minimizes
-//
-//     sum over all (u, i) of c_ui (p_ui - x_u . y_i)^2 + lambda (sum_u |x_u|^2 + sum_i |y_i|^2)
-//
-// by solving for all users with the items fixed, then for all items with the users fixed.
-// Each row's system (Y^T C_u Y + lambda I) x_u = Y^T C_u p_u costs O(k^2) plus O(k) per
-// interaction, because Y^T C_u Y = Y^T Y + Y^T (C_u - I) Y and the Gram matrix Y^T Y is shared.
-// Two solvers:
-//   - cholesky: forms the k x k system and factors it, O(n_u k^2 + k^3) per row, the exact
-//     minimizer (so the loss never increases);
-//   - conjugate_gradient: `cg_steps` steps of CG warm-started from the previous factors
-//     (Takacs, Pilaszy & Tikk, "Applications of the conjugate gradient method for implicit
-//     feedback collaborative filtering", RecSys 2011), O(cg_steps (n_u k + k^2)) per row.
-// With options.negative_feedback a negative value r means "disliked": p = 0 with confidence
-// 1 + alpha |r|. Otherwise negative values are rejected. A stored zero adds nothing.
-//
-// Explicit ratings (Zhou, Wilkinson, Schreiber & Pan, "Large-scale Parallel Collaborative
-// Filtering for the Netflix Prize", AAIM 2008): fit minimizes, over the stored ratings only,
-//
-//     sum (r_ui - mu - b_u - b_i - x_u . y_i)^2 + lambda (sum_u n_u (|x_u|^2 + b_u^2) + sum_i n_i (|y_i|^2 + b_i^2))
-//
-// (weighted-lambda regularization: n_u, n_i are the numbers of ratings), where the biases and
-// the global mean mu are present only with options.biases. Each row is solved exactly; with
-// options.non_negative the factors (not the biases) are constrained to be >= 0 and each row is
-// solved by coordinate descent from its previous value, which also never increases the loss.
-//
-// Determinism: the initial factors come from options.seed; rows are solved independently and
-// the shared sums are reduced in a fixed block order, so results are identical for any thread
-// count (options.parallel).
-//
-// Thread safety: const member functions (recommend, similar_*, predict, recalculate_user,
-// save...) may run concurrently; fit, partial_fit_* and assignment must not overlap anything.
+/// \file
+/// tessera/recommend/als.hpp - matrix factorization by alternating least squares, for implicit
+/// feedback (clicks, plays, purchases) and for explicit ratings, with the serving queries a
+/// recommender needs: top-N with exclusion and filters, batches, similar items and users,
+/// fold-in of new users and partial updates.
+///
+/// ```cpp
+///   tessera::als_recommender<float> model({.factors = 64, .regularization = 0.01, .iterations = 15});
+///   model.fit(user_items);                         // users x items csr_matrix of counts
+///   for (const auto& r : model.recommend(user, 10)) std::printf("%zu %.3f\n", r.item, r.score);
+/// ```
+///
+/// Implicit feedback (Hu, Koren & Volinsky, "Collaborative Filtering for Implicit Feedback
+/// Datasets", ICDM 2008). A stored value r of user u and item i becomes a preference p = 1 with
+/// confidence c = 1 + alpha * r; every pair not stored has p = 0 and c = 1. fit minimizes
+///
+///     sum over all (u, i) of c_ui (p_ui - x_u . y_i)^2 + lambda (sum_u |x_u|^2 + sum_i |y_i|^2)
+///
+/// by solving for all users with the items fixed, then for all items with the users fixed.
+/// Each row's system (Y^T C_u Y + lambda I) x_u = Y^T C_u p_u costs O(k^2) plus O(k) per
+/// interaction, because Y^T C_u Y = Y^T Y + Y^T (C_u - I) Y and the Gram matrix Y^T Y is shared.
+/// Two solvers:
+///   - cholesky: forms the k x k system and factors it, O(n_u k^2 + k^3) per row, the exact
+///     minimizer (so the loss never increases);
+///   - conjugate_gradient: `cg_steps` steps of CG warm-started from the previous factors
+///     (Takacs, Pilaszy & Tikk, "Applications of the conjugate gradient method for implicit
+///     feedback collaborative filtering", RecSys 2011), O(cg_steps (n_u k + k^2)) per row.
+/// With options.negative_feedback a negative value r means "disliked": p = 0 with confidence
+/// 1 + alpha |r|. Otherwise negative values are rejected. A stored zero adds nothing.
+///
+/// Explicit ratings (Zhou, Wilkinson, Schreiber & Pan, "Large-scale Parallel Collaborative
+/// Filtering for the Netflix Prize", AAIM 2008): fit minimizes, over the stored ratings only,
+///
+///     sum (r_ui - mu - b_u - b_i - x_u . y_i)^2 + lambda (sum_u n_u (|x_u|^2 + b_u^2) + sum_i n_i (|y_i|^2 + b_i^2))
+///
+/// (weighted-lambda regularization: n_u, n_i are the numbers of ratings), where the biases and
+/// the global mean mu are present only with options.biases. Each row is solved exactly; with
+/// options.non_negative the factors (not the biases) are constrained to be >= 0 and each row is
+/// solved by coordinate descent from its previous value, which also never increases the loss.
+///
+/// Determinism: the initial factors come from options.seed; rows are solved independently and
+/// the shared sums are reduced in a fixed block order, so results are identical for any thread
+/// count (options.parallel).
+///
+/// Thread safety: const member functions (recommend, similar_*, predict, recalculate_user,
+/// save...) may run concurrently; fit, partial_fit_* and assignment must not overlap anything.
 #pragma once
 
 #include <algorithm>
@@ -100,8 +103,8 @@ struct als_options {
     double regularization = 0.01;
     /// Sweeps over users and items, >= 1.
     std::size_t iterations = 15;
-    als_feedback feedback = als_feedback::implicit;
-    als_solver solver = als_solver::conjugate_gradient;
+    als_feedback feedback = als_feedback::implicit;  ///< what the matrix values mean
+    als_solver solver = als_solver::conjugate_gradient;  ///< how implicit-feedback rows are solved
     /// Conjugate-gradient steps per row and sweep, >= 1 (implicit, conjugate_gradient).
     std::size_t cg_steps = 3;
     /// Implicit: confidence = 1 + alpha * value. Finite and >= 0.
@@ -132,9 +135,9 @@ struct als_progress {
 /// bias (0 without biases) and the items to exclude from recommendations (sorted).
 template <class T>
 struct user_profile {
-    std::vector<T> factors;
-    T bias = 0;
-    std::vector<std::size_t> items;
+    std::vector<T> factors;          ///< factors() latent values
+    T bias = 0;                      ///< user bias (0 without biases)
+    std::vector<std::size_t> items;  ///< the user's items, sorted, excluded by recommend
 };
 
 /// Options of the serving queries.
@@ -208,10 +211,11 @@ class als_recommender {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "als_recommender works in float or double");
 
 public:
-    using value_type = T;
-    using allocator_type = Allocator;
-    using options_type = als_options;
+    using value_type = T;              ///< type of factors and scores
+    using allocator_type = Allocator;  ///< allocator of the fitted state
+    using options_type = als_options;  ///< the options type
 
+    /// An unfitted model. The options are checked by fit, not here.
     explicit als_recommender(als_options opts = {}, const Allocator& alloc = Allocator())
         : options_(std::move(opts)),
           alloc_(alloc),
@@ -224,8 +228,11 @@ public:
           user_norm_(alloc),
           item_norm_(alloc) {}
 
+    /// A copy of the model, allocator included.
     als_recommender(const als_recommender&) = default;
+    /// Takes the model's state and allocator from the source.
     als_recommender(als_recommender&&) noexcept = default;
+    ///@{
     /// Assignment copies or moves the model's state; the target keeps its own allocator (so
     /// std::pmr allocators, which never propagate, work).
     als_recommender& operator=(const als_recommender& other) {
@@ -236,9 +243,11 @@ public:
         if (this != &other) take_state(std::move(other));
         return *this;
     }
+    ///@}
 
     // ---- fitting ---------------------------------------------------------------------------
 
+    ///@{
     /// Fits on a users x items matrix (any numeric value type and index type). `on_iteration`,
     /// if given, is called after every sweep with an als_progress (computing the loss costs
     /// about one extra pass over the data, so it is computed only for a callback); if it
@@ -263,7 +272,9 @@ public:
     als_recommender& fit(const csr_matrix<V, Index, A>& user_items, F&&... on_iteration) {
         return fit(user_items.view(), std::forward<F>(on_iteration)...);
     }
+    ///@}
 
+    ///@{
     /// Recomputes the factors (and biases) of `users` from their new rows (`rows` has one row
     /// per entry of `users`, n_items() columns), with the item factors fixed, and makes those rows
     /// the users' interactions. Ids from n_users() on add users; they must not leave gaps
@@ -278,7 +289,9 @@ public:
     void partial_fit_users(std::span<const std::size_t> users, const csr_matrix<V, Index, A>& rows) {
         partial_fit_users(users, rows.view());
     }
+    ///@}
 
+    ///@{
     /// As partial_fit_users for items: `rows` has one row per entry of `items` and n_users()
     /// columns (the users who interacted with the item).
     template <class V, class Index>
@@ -289,24 +302,35 @@ public:
     void partial_fit_items(std::span<const std::size_t> items, const csr_matrix<V, Index, A>& rows) {
         partial_fit_items(items, rows.view());
     }
+    ///@}
 
     // ---- fitted state ----------------------------------------------------------------------
 
+    /// Whether the model holds a fit (after fit or load).
     [[nodiscard]] bool fitted() const noexcept { return fitted_; }
+    /// The options the next fit uses (a fitted or loaded model: those it was fitted with).
     [[nodiscard]] const als_options& options() const noexcept { return options_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
+    /// Number of users (rows of the fitted matrix, plus users added by partial_fit_users).
     [[nodiscard]] std::size_t n_users() const noexcept { return user_factors_.rows(); }
+    /// Number of items (columns of the fitted matrix, plus items added by partial_fit_items).
     [[nodiscard]] std::size_t n_items() const noexcept { return item_factors_.rows(); }
+    /// The latent dimension k (options().factors).
     [[nodiscard]] std::size_t factors() const noexcept { return options_.factors; }
     /// Sweeps done by the last fit (fewer than options.iterations when the callback stopped it).
     [[nodiscard]] std::size_t n_iter() const noexcept { return n_iter_; }
+    ///@{
     /// n_users() x factors() and n_items() x factors() (views into the model).
     [[nodiscard]] matrix_view<const T> user_factors() const noexcept { return factor_view(user_factors_); }
     [[nodiscard]] matrix_view<const T> item_factors() const noexcept { return factor_view(item_factors_); }
+    ///@}
+    ///@{
     /// Explicit ratings with biases: the fitted biases and mean (empty / 0 otherwise).
     [[nodiscard]] std::span<const T> user_biases() const noexcept { return user_bias_; }
     [[nodiscard]] std::span<const T> item_biases() const noexcept { return item_bias_; }
     [[nodiscard]] T global_mean() const noexcept { return mean_; }
+    ///@}
     /// The items of `user` in the fitted matrix (sorted): what recommend excludes.
     [[nodiscard]] std::span<const std::uint32_t> seen_items(std::size_t user) const {
         require_user(user, "als_recommender::seen_items");
@@ -322,6 +346,7 @@ public:
                item_offset(item);
     }
 
+    ///@{
     /// The loss of the header comment for the fitted state on `user_items` (the fitted matrix,
     /// or any other of the same shape). O(nnz k + (users + items) k^2).
     template <class V, class Index>
@@ -339,9 +364,11 @@ public:
     [[nodiscard]] double loss(const csr_matrix<V, Index, A>& user_items) const {
         return loss(user_items.view());
     }
+    ///@}
 
     // ---- serving ---------------------------------------------------------------------------
 
+    ///@{
     /// The n items with the highest predicted score for `user`, best first (ties to the smaller
     /// item), leaving out the user's items (options.exclude_seen) and those `filter` rejects
     /// (f(item) or f(user, item) -> bool, true to keep). Fewer than n when fewer qualify.
@@ -359,7 +386,9 @@ public:
                                                         const recommend_options& opts = {}) const {
         return recommend(user, n, all_items{}, opts);
     }
+    ///@}
 
+    ///@{
     /// recommend() for a user profile from recalculate_user (the filter sees user index
     /// n_users()).
     template <item_filter F>
@@ -388,7 +417,9 @@ public:
                                                         const recommend_options& opts = {}) const {
         return recommend(profile, n, all_items{}, opts);
     }
+    ///@}
 
+    ///@{
     /// Top-n items for each of `users`, as one batch: row i of the result belongs to users[i].
     /// Scores come from blocked matrix products (tessera's k-NN inner-product search), in
     /// parallel over users. Same exclusion and filter rules as recommend (the filter is called as
@@ -444,7 +475,9 @@ public:
                                             const recommend_options& opts = {}) const {
         return recommend(users, n, all_items{}, opts);
     }
+    ///@}
 
+    ///@{
     /// recommend() for every user, 0..n_users()-1.
     template <item_filter F>
     [[nodiscard]] top_n_result<T> recommend_all(std::size_t n, const F& filter, const recommend_options& opts = {}) const {
@@ -455,7 +488,9 @@ public:
     [[nodiscard]] top_n_result<T> recommend_all(std::size_t n, const recommend_options& opts = {}) const {
         return recommend_all(n, all_items{}, opts);
     }
+    ///@}
 
+    ///@{
     /// The n items whose factors have the highest cosine similarity with `item`'s, best first,
     /// the item itself left out; items with zero factors have similarity 0. `filter` is called
     /// as f(candidate) or f(item, candidate). O(n_items k). Throws for an unknown item, n = 0 or
@@ -470,7 +505,9 @@ public:
     [[nodiscard]] std::vector<scored_item<T>> similar_items(std::size_t item, std::size_t n) const {
         return similar_items(item, n, all_items{});
     }
+    ///@}
 
+    ///@{
     /// The n users most similar to `user` by the cosine of their factors (as similar_items).
     template <item_filter F>
     [[nodiscard]] std::vector<scored_item<T>> similar_users(std::size_t user, std::size_t n, const F& filter) const {
@@ -482,6 +519,7 @@ public:
     [[nodiscard]] std::vector<scored_item<T>> similar_users(std::size_t user, std::size_t n) const {
         return similar_users(user, n, all_items{});
     }
+    ///@}
 
     /// Fold-in: the factors (and bias) that a user with these interactions would get, computed
     /// exactly with the item factors fixed, without changing the model. `items` must be distinct
@@ -528,9 +566,10 @@ public:
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "als_recommender";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "als_recommender";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
+    /// The archive header that save writes and load expects: kind, payload version, element type.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, schema_version, archive_type<T>::tag, type_tag::none};
     }

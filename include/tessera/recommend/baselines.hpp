@@ -1,22 +1,27 @@
-// tessera/recommend/baselines.hpp - the two baselines every recommender should beat:
-// popularity_recommender (rank items by how many users interacted with them) for top-n
-// recommendation, and bias_baseline (global mean plus regularized user and item biases) for
-// rating prediction.
-//
-//   tessera::popularity_recommender pop;
-//   pop.fit(parts.train);                               // users x items CSR, csr_view or csr_matrix
-//   for (const auto& s : pop.recommend(user, 10)) { /* s.item, s.score (users who had it) */ }
-//
-//   tessera::bias_baseline base({.reg_user = 5, .reg_item = 5});
-//   base.fit(ratings);                                  // explicit ratings, users x items
-//   const double r = base.predict(user, item);          // mu + b_u + b_i
-//
-// Both read a users x items CSR matrix in which row u holds user u's items (the layout of
-// io/ratings.hpp's read_ratings and of split_interactions in metrics/ranking.hpp). They keep
-// their fitted state in double.
-//
-// Thread safety: const member functions (recommend, predict, the accessors) may run
-// concurrently; fit and set_options must not run alongside anything else on the same model.
+/// \file
+/// tessera/recommend/baselines.hpp - the two baselines every recommender should beat:
+/// popularity_recommender (rank items by how many users interacted with them) for top-n
+/// recommendation, and bias_baseline (global mean plus regularized user and item biases) for
+/// rating prediction.
+///
+/// ```cpp
+///   tessera::popularity_recommender pop;
+///   pop.fit(parts.train);                               // users x items CSR, csr_view or csr_matrix
+///   for (const auto& s : pop.recommend(user, 10)) { /* s.item, s.score (users who had it) */ }
+/// ```
+///
+/// ```cpp
+///   tessera::bias_baseline base({.reg_user = 5, .reg_item = 5});
+///   base.fit(ratings);                                  // explicit ratings, users x items
+///   const double r = base.predict(user, item);          // mu + b_u + b_i
+/// ```
+///
+/// Both read a users x items CSR matrix in which row u holds user u's items (the layout of
+/// io/ratings.hpp's read_ratings and of split_interactions in metrics/ranking.hpp). They keep
+/// their fitted state in double.
+///
+/// Thread safety: const member functions (recommend, predict, the accessors) may run
+/// concurrently; fit and set_options must not run alongside anything else on the same model.
 #pragma once
 
 #include <algorithm>
@@ -85,10 +90,11 @@ struct popularity_recommender_options {
 /// Thread safety: see the header comment.
 class popularity_recommender {
 public:
-    using options = popularity_recommender_options;
+    using options = popularity_recommender_options;  ///< the options type
     /// The type of a recommendation's score (the item's popularity).
     using score_type = double;
 
+    /// An unfitted recommender.
     explicit popularity_recommender(options opts = {}) : options_(opts) {}
 
     /// Counts each item's users in `interactions` (users x items, csr_view or csr_matrix of
@@ -154,6 +160,7 @@ public:
         return out;
     }
 
+    /// Whether fit has run.
     [[nodiscard]] bool fitted() const noexcept { return fitted_; }
     /// The rows of the fitted matrix (0 before fit).
     [[nodiscard]] std::size_t n_users() const noexcept { return users_; }
@@ -163,6 +170,7 @@ public:
     [[nodiscard]] std::span<const std::size_t> item_counts() const noexcept { return counts_; }
     /// Every item, most popular first (ties: smaller index first); empty before fit.
     [[nodiscard]] std::span<const std::size_t> ranking() const noexcept { return order_; }
+    /// The options the next fit uses.
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
     /// Replaces the options (read by the next fit; a fitted model keeps recommending as before).
     void set_options(options opts) { options_ = opts; }
@@ -213,8 +221,9 @@ struct bias_baseline_options {
 /// the model as it was. Thread safety: see the header comment.
 class bias_baseline {
 public:
-    using options = bias_baseline_options;
+    using options = bias_baseline_options;  ///< the options type
 
+    /// An unfitted model. The options are checked by fit, not here.
     explicit bias_baseline(options opts = {}) : options_(opts) {}
 
     /// Learns mu and the biases from `ratings` (users x items, csr_view or csr_matrix of any
@@ -277,6 +286,7 @@ public:
         return mu_ + user_bias_[user] + item_bias_[item];
     }
 
+    /// Whether fit has run.
     [[nodiscard]] bool fitted() const noexcept { return fitted_; }
     /// The rows of the fitted matrix (0 before fit).
     [[nodiscard]] std::size_t n_users() const noexcept { return user_bias_.size(); }
@@ -288,6 +298,7 @@ public:
     [[nodiscard]] std::span<const double> user_biases() const noexcept { return user_bias_; }
     /// b_i for every item (empty before fit).
     [[nodiscard]] std::span<const double> item_biases() const noexcept { return item_bias_; }
+    /// The options the next fit uses.
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
     /// Replaces the options (used by the next fit; a fitted model keeps predicting as before).
     void set_options(options opts) { options_ = opts; }

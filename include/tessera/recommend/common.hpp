@@ -1,8 +1,9 @@
-// tessera/recommend/common.hpp - what recommenders return, and the filters they take.
-//
-// A single-user query returns a std::vector<scored_item<T>>, best first; a batch query returns
-// a top_n_result (one row per user, padded with no_item where fewer items qualified). Ties in
-// score go to the smaller item index, as in every tessera top-k selection.
+/// \file
+/// tessera/recommend/common.hpp - what recommenders return, and the filters they take.
+///
+/// A single-user query returns a std::vector<scored_item<T>>, best first; a batch query returns
+/// a top_n_result (one row per user, padded with no_item where fewer items qualified). Ties in
+/// score go to the smaller item index, as in every tessera top-k selection.
 #pragma once
 
 #include <concepts>
@@ -18,9 +19,10 @@ namespace tessera {
 /// An item index with the score a recommender gave it (higher is better).
 template <class T>
 struct scored_item {
-    std::size_t item = 0;
-    T score{};
+    std::size_t item = 0;  ///< item index (column of the fitted matrix)
+    T score{};             ///< the recommender's score for the item
 
+    /// Same item and same score.
     [[nodiscard]] friend bool operator==(const scored_item&, const scored_item&) = default;
 };
 
@@ -31,8 +33,8 @@ inline constexpr std::int64_t no_item = no_neighbor;
 /// query i's items, best first; unfilled slots hold no_item and the lowest score.
 template <class T>
 struct top_n_result {
-    dense_matrix<std::int64_t> items;
-    dense_matrix<T> scores;
+    dense_matrix<std::int64_t> items;  ///< queries x n item indices, or no_item
+    dense_matrix<T> scores;            ///< queries x n scores, parallel to items
 };
 
 /// The absent item filter: every item is a candidate, at no cost (the k-NN searches' no_filter,

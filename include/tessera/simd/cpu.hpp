@@ -1,15 +1,16 @@
-// tessera/simd/cpu.hpp - what the CPU can run, probed once, and which kernel level is used.
-//
-// Kernels exist in several variants (scalar, AVX2+FMA, AVX-512, NEON), each compiled in the
-// headers with a target attribute, so a program built without any -march flag still runs the
-// best variant the CPU has. The CPU and the operating system's support for saving the wider
-// register state (XCR0, read with xgetbv) are probed once, on first use, thread-safely. A
-// level is usable only when both the CPU and the OS support it, so no instruction the machine
-// cannot execute is ever reached.
-//
-// The active level is the best usable one, unless a caller forces another (tests, benchmarks,
-// or a user comparing variants). Forcing is process-wide and meant for that purpose: it is an
-// atomic value, read by each kernel call, never a function pointer that is rewritten.
+/// \file
+/// tessera/simd/cpu.hpp - what the CPU can run, probed once, and which kernel level is used.
+///
+/// Kernels exist in several variants (scalar, AVX2+FMA, AVX-512, NEON), each compiled in the
+/// headers with a target attribute, so a program built without any -march flag still runs the
+/// best variant the CPU has. The CPU and the operating system's support for saving the wider
+/// register state (XCR0, read with xgetbv) are probed once, on first use, thread-safely. A
+/// level is usable only when both the CPU and the OS support it, so no instruction the machine
+/// cannot execute is ever reached.
+///
+/// The active level is the best usable one, unless a caller forces another (tests, benchmarks,
+/// or a user comparing variants). Forcing is process-wide and meant for that purpose: it is an
+/// atomic value, read by each kernel call, never a function pointer that is rewritten.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@
 
 #include "tessera/core/error.hpp"
 
+/// 1 when compiling for 32- or 64-bit x86, else 0.
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #define TESSERA_ARCH_X86 1
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -30,12 +32,15 @@
 #define TESSERA_ARCH_X86 0
 #endif
 
+/// 1 when compiling for AArch64, else 0.
 #if defined(__aarch64__) || defined(_M_ARM64)
 #define TESSERA_ARCH_ARM64 1
 #else
 #define TESSERA_ARCH_ARM64 0
 #endif
 
+/// CPU feature detection, kernel-level selection and the runtime-dispatched distance and
+/// selection kernels on raw arrays. Most code uses the metrics of tessera/distance/metrics.hpp.
 namespace tessera::simd {
 
 /// Kernel variants, from the portable reference up.
@@ -59,21 +64,21 @@ enum class level : std::uint8_t {
 
 /// What the CPU and the operating system support (all false on other architectures).
 struct cpu_features {
-    bool popcnt = false;
-    bool avx = false;
-    bool avx2 = false;
-    bool fma = false;
-    bool f16c = false;
-    bool avx512f = false;
-    bool avx512bw = false;
-    bool avx512vl = false;
-    bool avx512dq = false;
-    bool avx512vnni = false;
-    bool avx512bf16 = false;
-    bool avx512vpopcntdq = false;
-    bool os_saves_ymm = false;  ///< XCR0 has the SSE and AVX state bits
-    bool os_saves_zmm = false;  ///< XCR0 also has the opmask and both ZMM state bits
-    bool neon = false;
+    bool popcnt = false;           ///< POPCNT (CPUID leaf 1)
+    bool avx = false;              ///< AVX (CPU support only; see os_saves_ymm)
+    bool avx2 = false;             ///< AVX2
+    bool fma = false;              ///< FMA3
+    bool f16c = false;             ///< F16C half-precision conversions
+    bool avx512f = false;          ///< AVX-512 Foundation (CPU support only; see os_saves_zmm)
+    bool avx512bw = false;         ///< AVX-512 byte and word instructions
+    bool avx512vl = false;         ///< AVX-512 on 128- and 256-bit vectors
+    bool avx512dq = false;         ///< AVX-512 doubleword and quadword instructions
+    bool avx512vnni = false;       ///< AVX-512 VNNI integer dot products
+    bool avx512bf16 = false;       ///< AVX-512 BF16 (CPUID leaf 7, sub-leaf 1)
+    bool avx512vpopcntdq = false;  ///< AVX-512 VPOPCNTDQ vector population count
+    bool os_saves_ymm = false;     ///< XCR0 has the SSE and AVX state bits
+    bool os_saves_zmm = false;     ///< XCR0 also has the opmask and both ZMM state bits
+    bool neon = false;             ///< AArch64 Advanced SIMD (always true on AArch64)
 };
 
 namespace detail {
@@ -227,6 +232,8 @@ inline void reset_level() noexcept {
 /// Forces a level for the lifetime of the guard, then restores the previous setting.
 class scoped_level {
 public:
+    /// Forces level `l`, as force_level does (so it throws `tessera::invalid_argument` when
+    /// this machine cannot run `l`); the destructor restores the setting in force before.
     explicit scoped_level(level l) : previous_(detail::forced_level_state().load(std::memory_order_relaxed)) {
         force_level(l);
     }

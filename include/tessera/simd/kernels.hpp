@@ -1,21 +1,22 @@
-// tessera/simd/kernels.hpp - the distance kernels on raw arrays, dispatched at run time to the
-// best instruction-set level (see cpu.hpp). These are the unchecked building blocks; most code
-// uses the metric objects of tessera/distance/metrics.hpp, which validate their arguments.
-//
-// Preconditions for every function: `a` and `b` point to `n` readable elements (any alignment;
-// null is allowed when n == 0). Complexity O(n). Thread-safe (no state besides the level).
-//
-// Accuracy of the floating-point reductions (every level, float and double): the result is a
-// sum of n terms computed with independent accumulators and a fixed combination order, so the
-// standard bound for any summation order applies,
-//     |computed - exact| <= gamma(n + 2) * sum_i |term_i| + 2 (n + 2) eta,
-//     gamma(k) = k*u / (1 - k*u),
-// where u = 2^-24 for float and 2^-53 for double, eta = denorm_min / 2 is the absolute error of
-// one operation that underflows into the subnormal range, and term_i is a_i*b_i (dot),
-// (a_i - b_i)^2 (squared L2; the +2 covers the rounding of the difference and the square) or
-// |a_i - b_i| (L1). In practice the error is much smaller (it grows with n / accumulator count).
-// Overflow is not covered: terms beyond the type's range give infinity.
-// NaN inputs propagate to the result; infinities follow IEEE arithmetic (inf - inf = NaN).
+/// \file
+/// tessera/simd/kernels.hpp - the distance kernels on raw arrays, dispatched at run time to the
+/// best instruction-set level (see cpu.hpp). These are the unchecked building blocks; most code
+/// uses the metric objects of tessera/distance/metrics.hpp, which validate their arguments.
+///
+/// Preconditions for every function: `a` and `b` point to `n` readable elements (any alignment;
+/// null is allowed when n == 0). Complexity O(n). Thread-safe (no state besides the level).
+///
+/// Accuracy of the floating-point reductions (every level, float and double): the result is a
+/// sum of n terms computed with independent accumulators and a fixed combination order, so the
+/// standard bound for any summation order applies,
+///     |computed - exact| <= gamma(n + 2) * sum_i |term_i| + 2 (n + 2) eta,
+///     gamma(k) = k*u / (1 - k*u),
+/// where u = 2^-24 for float and 2^-53 for double, eta = denorm_min / 2 is the absolute error of
+/// one operation that underflows into the subnormal range, and term_i is a_i*b_i (dot),
+/// (a_i - b_i)^2 (squared L2; the +2 covers the rounding of the difference and the square) or
+/// |a_i - b_i| (L1). In practice the error is much smaller (it grows with n / accumulator count).
+/// Overflow is not covered: terms beyond the type's range give infinity.
+/// NaN inputs propagate to the result; infinities follow IEEE arithmetic (inf - inf = NaN).
 #pragma once
 
 #include <concepts>

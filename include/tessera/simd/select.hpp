@@ -1,19 +1,22 @@
-// tessera/simd/select.hpp - candidate scans for top-k selection: which entries of a block of
-// dot products can still enter a top-k list, given the value they must beat.
-//
-// A batched k-NN search turns each dot product into the value it ranks by and compares it with
-// the current k-th best; most entries fail, so the scan, not the heap, sets the cost. These
-// kernels do the transform and the comparison a vector at a time and report only the entries
-// that pass, in increasing order. The transforms are:
-//
-//   form::l2      v = (s + w[j]) - 2 * dot[j]      s = ||q||^2, w = squared row norms
-//   form::dot     v = sign * dot[j]                sign = +1 or -1
-//   form::cosine  v = 1 - dot[j] * (s * w[j])      s = 1/||q||, w = 1/||row|| (0 for zero rows)
-//
-// and an entry passes when v <= limit. For l2 and dot, v is computed with the same operations
-// and roundings as the scalar expression above (2 * dot is exact, and no other step is fused),
-// so a caller ranking by that expression misses nothing. The cosine form differs from a
-// division-based cosine by a few units in the last place; callers add a margin.
+/// \file
+/// tessera/simd/select.hpp - candidate scans for top-k selection: which entries of a block of
+/// dot products can still enter a top-k list, given the value they must beat.
+///
+/// A batched k-NN search turns each dot product into the value it ranks by and compares it with
+/// the current k-th best; most entries fail, so the scan, not the heap, sets the cost. These
+/// kernels do the transform and the comparison a vector at a time and report only the entries
+/// that pass, in increasing order. The transforms are:
+///
+/// ```
+///   form::l2      v = (s + w[j]) - 2 * dot[j]      s = ||q||^2, w = squared row norms
+///   form::dot     v = sign * dot[j]                sign = +1 or -1
+///   form::cosine  v = 1 - dot[j] * (s * w[j])      s = 1/||q||, w = 1/||row|| (0 for zero rows)
+/// ```
+///
+/// and an entry passes when v <= limit. For l2 and dot, v is computed with the same operations
+/// and roundings as the scalar expression above (2 * dot is exact, and no other step is fused),
+/// so a caller ranking by that expression misses nothing. The cosine form differs from a
+/// division-based cosine by a few units in the last place; callers add a margin.
 #pragma once
 
 #include <cstddef>

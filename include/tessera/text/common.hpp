@@ -1,5 +1,6 @@
-// tessera/text/common.hpp - what the text vectorizers share: the document-range concept, the
-// row normalizations, and the row-by-row CSR builder.
+/// \file
+/// tessera/text/common.hpp - what the text vectorizers share: the document-range concept, the
+/// row normalizations, and the row-by-row CSR builder.
 #pragma once
 
 #include <cmath>

@@ -1,32 +1,35 @@
-// tessera/text/count_vectorizer.hpp - a vocabulary learnt from documents, and term counts per
-// document as a sparse matrix: scikit-learn's CountVectorizer.
-//
-//   tessera::count_vectorizer<> cv({.min_df = tessera::df_count(2)});
-//   auto X = cv.fit_transform(texts);      // texts: std::vector<std::string>, 1 row per text
-//   cv.feature_name(3);                    // the term of column 3
-//   auto Y = cv.transform(new_texts);      // same columns; unknown terms are ignored
-//
-// fit tokenizes every document (tessera::tokenizer, options.tokens) and builds the vocabulary:
-//
-//   1. every distinct token (n-gram) of the documents is a term; its document frequency df is
-//      the number of documents holding it, its total the number of times it occurs;
-//   2. terms with min_df <= df <= max_df are kept, a bound being a document count (df_count)
-//      or a fraction of the documents (df_fraction, multiplied by the number of documents;
-//      the comparison is made in double, as scikit-learn does);
-//   3. if more than max_features terms remain, the max_features with the largest totals are
-//      kept, equal totals going to the term that sorts first (with options.binary the totals
-//      are of the binary counts, i.e. the document frequencies, as in scikit-learn);
-//   4. columns are the kept terms in byte order of their UTF-8 text (= code point order, as
-//      scikit-learn sorts its vocabulary).
-//
-// transform gives one row per document, one column per term, holding the number of times the
-// term occurs in the document (1 if options.binary). Tokens outside the vocabulary are ignored;
-// a document without known tokens (an empty one, say) gives an empty row: not an error.
-// Columns within a row are sorted; zeros are never stored.
-//
-// Thread safety: const member functions (transform, the vocabulary queries, save) may run
-// concurrently; fit, read_from/load into an existing object and assignment need exclusive
-// access. A failed fit leaves the vectorizer as it was.
+/// \file
+/// tessera/text/count_vectorizer.hpp - a vocabulary learnt from documents, and term counts per
+/// document as a sparse matrix: scikit-learn's CountVectorizer.
+///
+/// ```cpp
+///   tessera::count_vectorizer<> cv({.min_df = tessera::df_count(2)});
+///   auto X = cv.fit_transform(texts);      // texts: std::vector<std::string>, 1 row per text
+///   cv.feature_name(3);                    // the term of column 3
+///   auto Y = cv.transform(new_texts);      // same columns; unknown terms are ignored
+/// ```
+///
+/// fit tokenizes every document (tessera::tokenizer, options.tokens) and builds the vocabulary:
+///
+///   1. every distinct token (n-gram) of the documents is a term; its document frequency df is
+///      the number of documents holding it, its total the number of times it occurs;
+///   2. terms with min_df <= df <= max_df are kept, a bound being a document count (df_count)
+///      or a fraction of the documents (df_fraction, multiplied by the number of documents;
+///      the comparison is made in double, as scikit-learn does);
+///   3. if more than max_features terms remain, the max_features with the largest totals are
+///      kept, equal totals going to the term that sorts first (with options.binary the totals
+///      are of the binary counts, i.e. the document frequencies, as in scikit-learn);
+///   4. columns are the kept terms in byte order of their UTF-8 text (= code point order, as
+///      scikit-learn sorts its vocabulary).
+///
+/// transform gives one row per document, one column per term, holding the number of times the
+/// term occurs in the document (1 if options.binary). Tokens outside the vocabulary are ignored;
+/// a document without known tokens (an empty one, say) gives an empty row: not an error.
+/// Columns within a row are sorted; zeros are never stored.
+///
+/// Thread safety: const member functions (transform, the vocabulary queries, save) may run
+/// concurrently; fit, read_from/load into an existing object and assignment need exclusive
+/// access. A failed fit leaves the vectorizer as it was.
 #pragma once
 
 #include <algorithm>
@@ -163,11 +166,11 @@ class count_vectorizer {
     static_assert(std::is_integral_v<Index> && !std::is_same_v<Index, bool>, "Index must be an integer type");
 
 public:
-    using options_type = count_vectorizer_options;
-    using value_type = T;
-    using index_type = Index;
-    using allocator_type = Allocator;
-    using matrix_type = csr_matrix<T, Index, Allocator>;
+    using options_type = count_vectorizer_options;  ///< the options type
+    using value_type = T;                          ///< element type of the output matrices
+    using index_type = Index;                      ///< index type of the output matrices
+    using allocator_type = Allocator;              ///< allocator of the output and the fitted state
+    using matrix_type = csr_matrix<T, Index, Allocator>;  ///< the output type
 
     /// Throws tessera::invalid_argument for bad options: the tokenizer's, a df count of 0, a df
     /// fraction outside [0, 1], max_features = 0.
@@ -237,14 +240,17 @@ public:
         if (const auto it = columns_.find(term); it != columns_.end()) return it->second;
         return std::nullopt;
     }
+    /// The options given at construction.
     [[nodiscard]] const count_vectorizer_options& options() const noexcept { return options_; }
+    /// The tokenizer built from options().tokens.
     [[nodiscard]] const tessera::tokenizer& tokenizer() const noexcept { return tokenizer_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "count_vectorizer";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "count_vectorizer";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the options and the vocabulary. Throws not_fitted_error before fit, and
     /// tessera::invalid_argument if the tokenizer has a custom rule. O(vocabulary bytes).

@@ -1,23 +1,28 @@
-// tessera/text/hashing_vectorizer.hpp - term counts hashed into a fixed number of columns, with
-// no vocabulary: scikit-learn's HashingVectorizer, reproduced exactly.
-//
-//   tessera::hashing_vectorizer<> hv({.bits = 18});
-//   auto X = hv.transform(texts);          // texts.size() x 2^18, rows of unit l2 norm
-//
-// Each token (tessera::tokenizer, options.tokens) is hashed with MurmurHash3 x86 32-bit, seed
-// 0, over its UTF-8 bytes; the 32-bit result read as a signed integer h gives
-//
-//   column = |h| mod 2^bits        (h = INT32_MIN, whose |h| overflows: (2^31 - 2^bits) mod 2^bits)
-//   sign   = +1 if h >= 0, else -1 (always +1 without alternate_sign)
-//
-// and adds sign to that column of the document's row. Entries of a row that land on the same
-// column are summed; an entry whose contributions cancel is kept as a stored 0, as scikit-learn
-// keeps it. Then, as in scikit-learn: with binary every stored entry becomes 1 (even a negative
-// or cancelled one), and the row is scaled to unit norm (options.norm; an all-zero row stays
-// zero).
-//
-// Thread safety: a hashing_vectorizer is immutable after construction; transform may run
-// concurrently (a custom token rule must then be safe to call concurrently).
+/// \file
+/// tessera/text/hashing_vectorizer.hpp - term counts hashed into a fixed number of columns, with
+/// no vocabulary: scikit-learn's HashingVectorizer, reproduced exactly.
+///
+/// ```cpp
+///   tessera::hashing_vectorizer<> hv({.bits = 18});
+///   auto X = hv.transform(texts);          // texts.size() x 2^18, rows of unit l2 norm
+/// ```
+///
+/// Each token (tessera::tokenizer, options.tokens) is hashed with MurmurHash3 x86 32-bit, seed
+/// 0, over its UTF-8 bytes; the 32-bit result read as a signed integer h gives
+///
+/// ```
+///   column = |h| mod 2^bits        (h = INT32_MIN, whose |h| overflows: (2^31 - 2^bits) mod 2^bits)
+///   sign   = +1 if h >= 0, else -1 (always +1 without alternate_sign)
+/// ```
+///
+/// and adds sign to that column of the document's row. Entries of a row that land on the same
+/// column are summed; an entry whose contributions cancel is kept as a stored 0, as scikit-learn
+/// keeps it. Then, as in scikit-learn: with binary every stored entry becomes 1 (even a negative
+/// or cancelled one), and the row is scaled to unit norm (options.norm; an all-zero row stays
+/// zero).
+///
+/// Thread safety: a hashing_vectorizer is immutable after construction; transform may run
+/// concurrently (a custom token rule must then be safe to call concurrently).
 #pragma once
 
 #include <algorithm>
@@ -86,7 +91,7 @@ namespace tessera {
 /// A token's column and sign among `n_features` columns (scikit-learn's rule; see the header
 /// comment). n_features must be at least 1.
 struct hashed_feature {
-    std::size_t column;
+    std::size_t column;  ///< in [0, n_features)
     int sign;  ///< +1 or -1 (the sign of the hash read as int32)
 };
 
@@ -106,6 +111,9 @@ namespace detail {
 
 }  // namespace detail
 
+/// The column and sign of `token` among `n_features` columns: MurmurHash3 (x86, 32 bits, seed
+/// 0) of its bytes, mapped as scikit-learn's HashingVectorizer maps it. O(token.size()).
+/// Precondition: n_features >= 1 (not checked).
 [[nodiscard]] constexpr hashed_feature hash_feature(std::string_view token, std::size_t n_features) noexcept {
     return detail::hashed_column(static_cast<std::int32_t>(murmurhash3_x86_32(token, 0)), n_features);
 }
@@ -138,11 +146,11 @@ class hashing_vectorizer {
     static_assert(std::is_integral_v<Index> && !std::is_same_v<Index, bool>, "Index must be an integer type");
 
 public:
-    using options_type = hashing_vectorizer_options;
-    using value_type = T;
-    using index_type = Index;
-    using allocator_type = Allocator;
-    using matrix_type = csr_matrix<T, Index, Allocator>;
+    using options_type = hashing_vectorizer_options;  ///< the options type
+    using value_type = T;                          ///< element type of the output matrices
+    using index_type = Index;                      ///< index type of the output matrices
+    using allocator_type = Allocator;              ///< allocator of the output and the fitted state
+    using matrix_type = csr_matrix<T, Index, Allocator>;  ///< the output type
 
     /// Throws tessera::invalid_argument for bad options: the tokenizer's, bits outside [1, 30]
     /// or too large for Index, a norm that is not a norm_kind value.
@@ -198,16 +206,19 @@ public:
 
     /// Columns of the output: 2^bits.
     [[nodiscard]] std::size_t n_features() const noexcept { return std::size_t{1} << options_.bits; }
+    /// The options given at construction.
     [[nodiscard]] const hashing_vectorizer_options& options() const noexcept { return options_; }
+    /// The tokenizer built from options().tokens.
     [[nodiscard]] const tessera::tokenizer& tokenizer() const noexcept { return tokenizer_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
     // ---- persistence -----------------------------------------------------------------------
     // A hashing_vectorizer learns nothing, but a saved pipeline must hash as it did: its
     // archive holds the options.
 
-    static constexpr const char* archive_kind = "hashing_vectorizer";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "hashing_vectorizer";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the options. Throws tessera::invalid_argument if the tokenizer has a custom rule
     /// (a function cannot be saved). O(1).

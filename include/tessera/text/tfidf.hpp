@@ -1,30 +1,37 @@
-// tessera/text/tfidf.hpp - term frequency times inverse document frequency: scikit-learn's
-// TfidfTransformer (counts in, weights out) and TfidfVectorizer (documents in).
-//
-//   tessera::tfidf_vectorizer<> tv({.counts = {.min_df = tessera::df_count(2)},
-//                                   .tfidf = {.sublinear_tf = true}});
-//   auto X = tv.fit_transform(texts);      // rows of unit l2 norm
-//   auto Y = tv.transform(new_texts);
-//
-// fit learns, for each column j of a count matrix with n rows, its document frequency df_j (the
-// rows where the count is > 0) and
-//
-//   idf_j = ln((1 + n) / (1 + df_j)) + 1     with smooth_idf (as if one more row held every term)
-//   idf_j = ln(n / df_j) + 1                 without
-//
-// (natural logarithms). Without smoothing a column with df_j = 0 would have an infinite idf:
-// fit throws tessera::invalid_argument naming the column instead (scikit-learn gives inf).
-// transform maps each stored count c > 0 of a row to
-//
-//   w = tf * idf_j,   tf = c, or 1 + ln(c) with sublinear_tf;   w = tf when !use_idf
-//
-// computed in double, then scales the row to unit norm (options.norm; an all-zero row stays
-// zero). Stored zeros are dropped. Counts must be finite and non-negative (tf-idf takes counts;
-// fractional counts are accepted).
-//
-// Thread safety: const member functions (transform, idf, the vocabulary queries, save) may run
-// concurrently; fit, read_from/load into an existing object and assignment need exclusive
-// access. A failed fit leaves the object as it was.
+/// \file
+/// tessera/text/tfidf.hpp - term frequency times inverse document frequency: scikit-learn's
+/// TfidfTransformer (counts in, weights out) and TfidfVectorizer (documents in).
+///
+/// ```cpp
+///   tessera::tfidf_vectorizer<> tv({.counts = {.min_df = tessera::df_count(2)},
+///                                   .tfidf = {.sublinear_tf = true}});
+///   auto X = tv.fit_transform(texts);      // rows of unit l2 norm
+///   auto Y = tv.transform(new_texts);
+/// ```
+///
+/// fit learns, for each column j of a count matrix with n rows, its document frequency df_j (the
+/// rows where the count is > 0) and
+///
+/// ```
+///   idf_j = ln((1 + n) / (1 + df_j)) + 1     with smooth_idf (as if one more row held every term)
+///   idf_j = ln(n / df_j) + 1                 without
+/// ```
+///
+/// (natural logarithms). Without smoothing a column with df_j = 0 would have an infinite idf:
+/// fit throws tessera::invalid_argument naming the column instead (scikit-learn gives inf).
+/// transform maps each stored count c > 0 of a row to
+///
+/// ```
+///   w = tf * idf_j,   tf = c, or 1 + ln(c) with sublinear_tf;   w = tf when !use_idf
+/// ```
+///
+/// computed in double, then scales the row to unit norm (options.norm; an all-zero row stays
+/// zero). Stored zeros are dropped. Counts must be finite and non-negative (tf-idf takes counts;
+/// fractional counts are accepted).
+///
+/// Thread safety: const member functions (transform, idf, the vocabulary queries, save) may run
+/// concurrently; fit, read_from/load into an existing object and assignment need exclusive
+/// access. A failed fit leaves the object as it was.
 #pragma once
 
 #include <cmath>
@@ -77,11 +84,11 @@ class tfidf_transformer {
     static_assert(std::is_integral_v<Index> && !std::is_same_v<Index, bool>, "Index must be an integer type");
 
 public:
-    using options_type = tfidf_options;
-    using value_type = T;
-    using index_type = Index;
-    using allocator_type = Allocator;
-    using matrix_type = csr_matrix<T, Index, Allocator>;
+    using options_type = tfidf_options;  ///< the options type
+    using value_type = T;                          ///< element type of the output matrices
+    using index_type = Index;                      ///< index type of the output matrices
+    using allocator_type = Allocator;              ///< allocator of the output and the fitted state
+    using matrix_type = csr_matrix<T, Index, Allocator>;  ///< the output type
 
     /// Throws tessera::invalid_argument if options.norm is not a norm_kind value.
     explicit tfidf_transformer(tfidf_options options = {}, const Allocator& alloc = Allocator())
@@ -163,18 +170,21 @@ public:
         return transform(counts);
     }
 
+    /// Whether the transformer is fitted (n_features() > 0).
     [[nodiscard]] bool fitted() const noexcept { return n_features_ != 0; }
     /// Columns seen at fit (0 before).
     [[nodiscard]] std::size_t n_features() const noexcept { return n_features_; }
     /// The idf of each column (empty before fit, and when !use_idf).
     [[nodiscard]] std::span<const double> idf() const noexcept { return idf_; }
+    /// The options given at construction.
     [[nodiscard]] const tfidf_options& options() const noexcept { return options_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "tfidf_transformer";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "tfidf_transformer";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the options, the number of columns and the idf. Throws not_fitted_error before fit.
     void write_to(archive_writer& w) const {
@@ -260,8 +270,8 @@ private:
 
 /// The options of a tfidf_vectorizer: those of its count_vectorizer and its tfidf_transformer.
 struct tfidf_vectorizer_options {
-    count_vectorizer_options counts{};
-    tfidf_options tfidf{};
+    count_vectorizer_options counts{};  ///< tokenization and vocabulary
+    tfidf_options tfidf{};              ///< weighting and normalization
 };
 
 /// Documents to tf-idf weights: a count_vectorizer followed by a tfidf_transformer
@@ -275,13 +285,13 @@ struct tfidf_vectorizer_options {
 template <class T = double, class Index = std::int32_t, class Allocator = std::allocator<T>>
 class tfidf_vectorizer {
 public:
-    using counts_type = count_vectorizer<T, Index, Allocator>;
-    using transformer_type = tfidf_transformer<T, Index, Allocator>;
-    using options_type = tfidf_vectorizer_options;
-    using value_type = T;
-    using index_type = Index;
-    using allocator_type = Allocator;
-    using matrix_type = csr_matrix<T, Index, Allocator>;
+    using counts_type = count_vectorizer<T, Index, Allocator>;         ///< the counting part
+    using transformer_type = tfidf_transformer<T, Index, Allocator>;  ///< the weighting part
+    using options_type = tfidf_vectorizer_options;  ///< the options type
+    using value_type = T;                           ///< element type of the output matrices
+    using index_type = Index;                       ///< index type of the output matrices
+    using allocator_type = Allocator;               ///< allocator of the output and the fitted state
+    using matrix_type = csr_matrix<T, Index, Allocator>;  ///< the output type
 
     /// Throws tessera::invalid_argument for bad options of either part.
     explicit tfidf_vectorizer(tfidf_vectorizer_options options = {}, const Allocator& alloc = Allocator())
@@ -312,24 +322,32 @@ public:
         return tfidf_.transform(counts_.transform(docs));
     }
 
+    /// Whether both parts are fitted.
     [[nodiscard]] bool fitted() const noexcept { return counts_.fitted() && tfidf_.fitted(); }
+    /// Number of terms, the columns of the output (0 before fit).
     [[nodiscard]] std::size_t vocabulary_size() const noexcept { return counts_.vocabulary_size(); }
     /// The term of a column; throws tessera::invalid_argument for a column out of range.
     [[nodiscard]] const std::string& feature_name(std::size_t column) const { return counts_.feature_name(column); }
+    /// The term of every column, in column order (count_vectorizer::feature_names).
     [[nodiscard]] std::span<const std::string> feature_names() const noexcept { return counts_.feature_names(); }
+    /// The column of a term, or nullopt (count_vectorizer::column_of). O(1) expected.
     [[nodiscard]] std::optional<std::size_t> column_of(std::string_view term) const { return counts_.column_of(term); }
     /// The idf of each column (empty before fit and when !options.tfidf.use_idf).
     [[nodiscard]] std::span<const double> idf() const noexcept { return tfidf_.idf(); }
+    /// The options of both parts (a copy).
     [[nodiscard]] tfidf_vectorizer_options options() const { return {counts_.options(), tfidf_.options()}; }
+    ///@{
     /// The two parts.
     [[nodiscard]] const counts_type& counter() const noexcept { return counts_; }
     [[nodiscard]] const transformer_type& transformer() const noexcept { return tfidf_; }
+    ///@}
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return counts_.get_allocator(); }
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr const char* archive_kind = "tfidf_vectorizer";
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr const char* archive_kind = "tfidf_vectorizer";  ///< model kind in archives
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes both parts, each as a complete nested archive. Throws not_fitted_error before
     /// fit, tessera::invalid_argument for a custom token rule.

@@ -1,46 +1,51 @@
-// tessera/text/tokenizer.hpp - splitting UTF-8 documents into tokens and word n-grams, the way
-// scikit-learn's CountVectorizer analyzer does by default.
-//
-//   tessera::tokenizer tok({.ngram_max = 2});
-//   tok.tokens("Free entry in 2 a wkly comp");
-//   // {"free", "entry", "in", "wkly", "comp", "free entry", "entry in", "in wkly", "wkly comp"}
-//
-// A document is lowercased (when options.lowercase), then split by the token rule, then
-// turned into n-grams: all unigrams in document order, then all bigrams, and so on, an n-gram
-// being its tokens joined by one space. This is scikit-learn's analyzer='word' pipeline
-// (preprocess, tokenize, _word_ngrams), so the tokens and their order are the same.
-//
-// Token rules:
-//   word        maximal runs of word characters, kept when they hold at least
-//               min_token_length characters (code points). With the default 2 this is
-//               scikit-learn's token_pattern r"(?u)\b\w\w+\b". Word characters are Python
-//               3.11's \w: str.isalnum() or '_', i.e. letters (L*), digits and other numeric
-//               characters (Nd, Nl, No: '²', '½', U+3028) and the underscore, over Unicode
-//               14.0.0 (a generated table of 734 ranges, text/detail/unicode_tables.hpp).
-//               Not word characters: punctuation and symbols ('£', '’', '…', '┾'), controls
-//               (U+0080-U+009F), spaces, and combining marks (Mn, Mc: Python's \w excludes
-//               them too, so they split words in scripts such as Devanagari).
-//   whitespace  maximal runs of characters that are not Python whitespace (str.isspace():
-//               \t \n \v \f \r, U+001C-U+0020, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
-//               U+2029, U+202F, U+205F, U+3000): str.split(). Every run is a token, whatever
-//               its length.
-//   custom      a user function called with the (lowercased) document and an emit function;
-//               every string it emits is a token. It replaces `rule` and cannot be saved.
-//
-// Lowercasing is Python 3.11's str.lower(): the full simple lowercase mapping of Unicode
-// 14.0.0 (ASCII, Latin-1, Latin Extended, Greek, Cyrillic, Armenian, Georgian, Cherokee,
-// fullwidth, Deseret...), U+0130 'İ' to "i" + U+0307, and a capital sigma to a final sigma
-// 'ς' at the end of a word. The final-sigma context uses Unicode's Cased property exactly and
-// its Case_Ignorable property only below U+0800 and in U+2000-U+206F (elsewhere a character
-// counts as not ignorable): in practice identical to Python.
-//
-// Documents must be valid UTF-8 (RFC 3629). Anything else (a stray continuation byte, a lead
-// byte 0xC0, 0xC1 or 0xF5-0xFF, a truncated sequence, an overlong form, a surrogate, a code point
-// above U+10FFFF) throws tessera::invalid_argument naming the byte offset. A token never splits
-// a multi-byte sequence.
-//
-// Thread safety: a tokenizer is immutable after construction; every member function may be
-// called concurrently (a custom rule must then be safe to call concurrently).
+/// \file
+/// tessera/text/tokenizer.hpp - splitting UTF-8 documents into tokens and word n-grams, the way
+/// scikit-learn's CountVectorizer analyzer does by default.
+///
+/// ```cpp
+///   tessera::tokenizer tok({.ngram_max = 2});
+///   tok.tokens("Free entry in 2 a wkly comp");
+///   // {"free", "entry", "in", "wkly", "comp", "free entry", "entry in", "in wkly", "wkly comp"}
+/// ```
+///
+/// A document is lowercased (when options.lowercase), then split by the token rule, then
+/// turned into n-grams: all unigrams in document order, then all bigrams, and so on, an n-gram
+/// being its tokens joined by one space. This is scikit-learn's analyzer='word' pipeline
+/// (preprocess, tokenize, _word_ngrams), so the tokens and their order are the same.
+///
+/// Token rules:
+/// ```
+///   word        maximal runs of word characters, kept when they hold at least
+///               min_token_length characters (code points). With the default 2 this is
+///               scikit-learn's token_pattern r"(?u)\b\w\w+\b". Word characters are Python
+///               3.11's \w: str.isalnum() or '_', i.e. letters (L*), digits and other numeric
+///               characters (Nd, Nl, No: '²', '½', U+3028) and the underscore, over Unicode
+///               14.0.0 (a generated table of 734 ranges, text/detail/unicode_tables.hpp).
+///               Not word characters: punctuation and symbols ('£', '’', '…', '┾'), controls
+///               (U+0080-U+009F), spaces, and combining marks (Mn, Mc: Python's \w excludes
+///               them too, so they split words in scripts such as Devanagari).
+///   whitespace  maximal runs of characters that are not Python whitespace (str.isspace():
+///               \t \n \v \f \r, U+001C-U+0020, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+///               U+2029, U+202F, U+205F, U+3000): str.split(). Every run is a token, whatever
+///               its length.
+///   custom      a user function called with the (lowercased) document and an emit function;
+///               every string it emits is a token. It replaces `rule` and cannot be saved.
+/// ```
+///
+/// Lowercasing is Python 3.11's str.lower(): the full simple lowercase mapping of Unicode
+/// 14.0.0 (ASCII, Latin-1, Latin Extended, Greek, Cyrillic, Armenian, Georgian, Cherokee,
+/// fullwidth, Deseret...), U+0130 'İ' to "i" + U+0307, and a capital sigma to a final sigma
+/// 'ς' at the end of a word. The final-sigma context uses Unicode's Cased property exactly and
+/// its Case_Ignorable property only below U+0800 and in U+2000-U+206F (elsewhere a character
+/// counts as not ignorable): in practice identical to Python.
+///
+/// Documents must be valid UTF-8 (RFC 3629). Anything else (a stray continuation byte, a lead
+/// byte 0xC0, 0xC1 or 0xF5-0xFF, a truncated sequence, an overlong form, a surrogate, a code point
+/// above U+10FFFF) throws tessera::invalid_argument naming the byte offset. A token never splits
+/// a multi-byte sequence.
+///
+/// Thread safety: a tokenizer is immutable after construction; every member function may be
+/// called concurrently (a custom rule must then be safe to call concurrently).
 #pragma once
 
 #include <algorithm>
@@ -81,7 +86,7 @@ struct tokenizer_options {
     std::size_t min_token_length = 2;
     /// The n-gram lengths produced: 1 <= ngram_min <= ngram_max. (1, 1): single tokens only.
     std::size_t ngram_min = 1;
-    std::size_t ngram_max = 1;
+    std::size_t ngram_max = 1;  ///< the longest n-gram produced (see ngram_min)
     /// A user rule replacing `rule` when set. A tokenizer with one cannot be saved.
     token_function custom = {};
 };
@@ -138,6 +143,7 @@ public:
         return out;
     }
 
+    /// The options given at construction.
     [[nodiscard]] const tokenizer_options& options() const noexcept { return options_; }
 
     /// Whether the options can be saved (no custom rule).
