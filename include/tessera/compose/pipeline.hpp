@@ -54,6 +54,7 @@ template <class... Steps>
 class pipeline;
 
 namespace detail {
+/// \cond
 
 // The "output" of a step that cannot transform what it receives: every later stage is this too,
 // so only the first broken step is reported.
@@ -169,6 +170,7 @@ template <class S>
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Steps fitted and applied in order, as one model (see the header comment).
@@ -557,6 +559,7 @@ template <class... Steps>
 }
 
 namespace detail {
+/// \cond
 
 template <class T>
 concept pipeline_operand = std::is_class_v<std::remove_cvref_t<T>> && !std::ranges::range<std::remove_cvref_t<T>> &&
@@ -576,6 +579,7 @@ template <class... S>
     return pipeline<S...>(std::move(steps));
 }
 
+/// \endcond
 }  // namespace detail
 
 /// a | b: the pipeline of a's steps followed by b's (a step that is itself a pipeline contributes

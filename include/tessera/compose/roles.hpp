@@ -35,6 +35,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 template <class M>
 struct default_rows {
@@ -72,6 +73,7 @@ concept row_result = usable_result<R> && !std::is_void_v<R>;
 template <class R>
 concept prediction_range = std::ranges::sized_range<R> && usable_result<R>;
 
+/// \endcond
 }  // namespace detail
 
 /// The rows a concept checks a model M against when X is not named: dense_matrix<M::value_type>

@@ -52,6 +52,7 @@ struct stream_options {
 };
 
 namespace detail {
+/// \cond
 
 template <class V>
 concept numeric_row = std::ranges::sized_range<V> && numeric<std::remove_cvref_t<std::ranges::range_value_t<V>>> &&
@@ -158,6 +159,7 @@ using stream_batch_t = row_batch<M, std::ranges::range_reference_t<R>>;
 template <class M, class R>
 using stream_view_t = decltype(std::declval<const stream_batch_t<M, R>&>().view());
 
+/// \endcond
 }  // namespace detail
 
 /// A model that can predict the batches a range R of rows is cut into (see the header comment

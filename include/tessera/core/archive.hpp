@@ -77,10 +77,12 @@ template <class T>
 struct archive_type;
 
 namespace detail {
+/// \cond
 template <class T, type_tag Tag>
 struct archive_type_is {
     static constexpr type_tag tag = Tag;
 };
+/// \endcond
 }  // namespace detail
 
 template <>
@@ -136,6 +138,7 @@ struct archive_limits {
 };
 
 namespace detail {
+/// \cond
 
 inline constexpr std::array<std::byte, 8> archive_magic{std::byte{'T'}, std::byte{'E'}, std::byte{'S'},
                                                          std::byte{'S'}, std::byte{'E'}, std::byte{'R'},
@@ -204,6 +207,7 @@ concept archive_scalar = std::is_trivially_copyable_v<T> && (sizeof(T) == 1 || s
     });
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Builds an archive in memory, then writes it (header + payload) in one go.

@@ -64,6 +64,7 @@ concept strided_rows = row_access<M> && requires(const M& m) {
 };
 
 namespace detail {
+/// \cond
 
 template <class X>
 struct matrix_like_value {};
@@ -82,6 +83,7 @@ struct matrix_like_value<X> {
     using type = std::remove_cv_t<typename decltype(std::declval<const X&>().view())::element_type>;
 };
 
+/// \endcond
 }  // namespace detail
 
 /// A dense matrix that is (or converts to) a strided `matrix_view<const T>` of elements.
@@ -103,6 +105,7 @@ template <class X>
 concept dense_input = matrix_like<X> || row_range<X>;
 
 namespace detail {
+/// \cond
 template <class X>
 struct dense_value {};
 template <matrix_like X>
@@ -113,6 +116,7 @@ template <row_range X>
 struct dense_value<X> {
     using type = std::remove_cv_t<std::ranges::range_value_t<std::ranges::range_reference_t<X>>>;
 };
+/// \endcond
 }  // namespace detail
 
 /// The element type of a dense input (`float` for `std::vector<std::vector<float>>`).

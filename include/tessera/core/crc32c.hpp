@@ -15,6 +15,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 inline constexpr std::uint32_t crc32c_polynomial = 0x82F63B78u;
 
@@ -33,6 +34,7 @@ inline constexpr std::uint32_t crc32c_polynomial = 0x82F63B78u;
 
 inline constexpr auto crc32c_tables = make_crc32c_tables();
 
+/// \endcond
 }  // namespace detail
 
 /// Incremental CRC-32C: feed bytes with update(), read the checksum with value(). O(n).

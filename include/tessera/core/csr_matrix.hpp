@@ -44,6 +44,7 @@ struct sparse_row {
 };
 
 namespace detail {
+/// \cond
 
 template <class Index>
 [[nodiscard]] std::string csr_index_text(Index i) {
@@ -116,6 +117,7 @@ void require_index_range(std::size_t rows, std::size_t cols, std::size_t nnz, st
     if (nnz > max) throw_argument(where, "nnz", std::to_string(nnz) + " entries do not fit the index type");
 }
 
+/// \endcond
 }  // namespace detail
 
 /// A non-owning view of a CSR matrix. The constructor validates the structure (O(rows + nnz));

@@ -6,7 +6,7 @@
 /// tag base `tessera::error` (so `catch (const tessera::error&)` catches all of tessera's).
 /// Messages follow one pattern so that a log line says where and why:
 ///
-///     tessera::knn_index::search: argument 'k': must be at most the number of rows (k = 7, rows = 5)
+///     tessera::knn_index::search: argument 'k': is 7 but the index holds only 5 rows
 ///
 /// Broken internal invariants are not user errors: TESSERA_ASSERT reports them.
 #pragma once
@@ -82,6 +82,7 @@ public:
 };
 
 namespace detail {
+/// \cond
 
 /// "tessera::<where>: argument '<arg>': <what>"
 [[nodiscard]] inline std::string argument_message(std::string_view where, std::string_view arg,
@@ -131,6 +132,7 @@ inline void require_fitted(bool fitted, std::string_view where) {
     std::abort();
 }
 
+/// \endcond
 }  // namespace detail
 }  // namespace tessera
 

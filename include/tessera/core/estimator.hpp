@@ -19,6 +19,7 @@
 #include "tessera/core/error.hpp"
 
 namespace tessera::detail {
+/// \cond
 // ---- inputs ----------------------------------------------------------------------------------
 
 template <class X>
@@ -216,4 +217,5 @@ void require_finite_input(const In& in, const char* where) {
     }
 }
 
+/// \endcond
 }  // namespace tessera::detail

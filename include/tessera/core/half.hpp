@@ -46,6 +46,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 /// A binary interchange format with `ExpBits` exponent and `MantBits` stored mantissa bits in a
 /// 16-bit word (sign in bit 15).
@@ -175,6 +176,7 @@ template <class F, std::integral I>
     return std::bit_cast<float>(out);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Brain floating point: the top half of an IEEE binary32 (1 sign, 8 exponent, 7 mantissa
@@ -293,6 +295,7 @@ static_assert(sizeof(half) == 2 && alignof(half) == 2 && std::is_trivially_copya
 [[nodiscard]] constexpr half to_half(double x) noexcept { return half(x); }
 
 namespace detail {
+/// \cond
 
 template <class To, class From>
 void convert_elements(std::span<const From> in, std::span<To> out) {
@@ -304,6 +307,7 @@ void convert_elements(std::span<const From> in, std::span<To> out) {
     for (std::size_t i = 0; i < in.size(); ++i) out[i] = static_cast<To>(in[i]);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Element-wise conversion, with the rounding of the scalar conversions. `in` and `out` must
@@ -346,6 +350,7 @@ struct archive_type<half> {
 }  // namespace tessera
 
 namespace tessera::detail {
+/// \cond
 // The numeric_limits members that bfloat16 and half share: both are binary floating-point
 // formats with infinities, NaNs and subnormals, rounded to nearest.
 struct limits_16bit_float {
@@ -365,6 +370,7 @@ struct limits_16bit_float {
     static constexpr bool traps = false;
     static constexpr bool tinyness_before = false;
 };
+/// \endcond
 }  // namespace tessera::detail
 
 namespace std {

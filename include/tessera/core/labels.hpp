@@ -45,6 +45,7 @@ concept label_range = std::ranges::input_range<R> && label<std::ranges::range_va
 using class_index = std::uint32_t;
 
 namespace detail {
+/// \cond
 
 template <class L>
 [[nodiscard]] std::string label_to_string(const L& l) {
@@ -104,6 +105,7 @@ template <class Classes, class K>
     return static_cast<std::size_t>(std::lower_bound(classes.begin(), classes.end(), l, label_less{}) - classes.begin());
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Maps labels of type L to class indices 0..n_classes()-1, in sorted label order (numeric for

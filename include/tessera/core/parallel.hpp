@@ -64,6 +64,7 @@ struct parallel_options {
 }
 
 namespace detail {
+/// \cond
 
 inline void check_parallel_options(const parallel_options& options, const char* where) {
     if (options.n_threads < 0) {
@@ -113,6 +114,7 @@ void run_blocks(std::size_t n_blocks, int threads, Body&& body) {
     return std::max<std::size_t>(1, (count + target_blocks - 1) / target_blocks);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Calls `f(lo, hi)` for consecutive blocks [lo, hi) covering [begin, end), possibly in

@@ -58,6 +58,7 @@ template <class A, class B>
 concept kernel_pair = (std::same_as<A, B> && (simd::kernel_float<A> || simd::kernel_byte<A>)) || simd::mixed_pair<A, B>;
 
 namespace detail {
+/// \cond
 inline void require_same_length(std::size_t a, std::size_t b, const char* where) {
     if (a != b) {
         throw_argument<dimension_mismatch>(where, "b",
@@ -65,31 +66,43 @@ inline void require_same_length(std::size_t a, std::size_t b, const char* where)
     }
 }
 
-// The checked call operators of the numeric metrics, written once: Derived provides `name`
-// and the unchecked `raw(a, b, n)`. Non-template overloads for the same-type pairs, so vectors
-// and mutable spans convert implicitly; a template for the mixed pairs (pass spans).
+/// \endcond
+
+/// The checked call operators of the numeric metrics (sq_euclidean, euclidean, inner_product,
+/// negative_inner_product, cosine_distance, manhattan), written once: Derived provides `name`
+/// and the unchecked `raw(a, b, n)`. Users name the metrics, never this base.
 template <class Derived>
 struct float_metric {
+    /// The metric's value for two float rows: Derived::raw on their elements, O(n). Throws
+    /// dimension_mismatch when their lengths differ. The same-type overloads are not templates,
+    /// so vectors and mutable spans convert implicitly.
     [[nodiscard]] float operator()(std::span<const float> a, std::span<const float> b) const { return call(a, b); }
+    /// The same for two double rows.
     [[nodiscard]] double operator()(std::span<const double> a, std::span<const double> b) const { return call(a, b); }
+    /// The same for two int8 rows (the value type is that of Derived::raw for int8).
     [[nodiscard]] auto operator()(std::span<const std::int8_t> a, std::span<const std::int8_t> b) const {
         return call(a, b);
     }
+    /// The same for two uint8 rows.
     [[nodiscard]] auto operator()(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) const {
         return call(a, b);
     }
+    /// The same for a mixed pair (simd::mixed_pair: float against half, bfloat16 or int8, or two
+    /// half or two bfloat16 rows), computed in float; pass spans.
     template <class A, class B>
         requires simd::mixed_pair<A, B>
     [[nodiscard]] float operator()(std::span<const A> a, std::span<const B> b) const {
         return call(a, b);
     }
 
+    /// \cond
 private:
     template <class A, class B>
     static auto call(std::span<const A> a, std::span<const B> b) {
         require_same_length(a.size(), b.size(), Derived::name);
         return Derived::raw(a.data(), b.data(), a.size());
     }
+    /// \endcond
 };
 }  // namespace detail
 
@@ -242,6 +255,7 @@ struct jaccard {
 };
 
 namespace detail {
+/// \cond
 template <class M, class Q, class E, class R>
 void one_to_many_rows(const M& metric, std::span<const Q> query, matrix_view<const E> rows, std::span<R> out) {
     if (query.size() != rows.cols()) {
@@ -262,6 +276,7 @@ void one_to_many_rows(const M& metric, std::span<const Q> query, matrix_view<con
         }
     }
 }
+/// \endcond
 }  // namespace detail
 
 /// Writes metric(query, row i) into out[i] for every row of `rows`.

@@ -42,6 +42,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 // Metrics whose many-to-many form is a function of x.y and the two squared norms.
 template <class M>
@@ -258,6 +259,7 @@ std::vector<T> squared_norms(matrix_view<const T> m) {
     return n;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Fills out(i, j) = metric(x_i, y_j) for every row i of x and row j of y.

@@ -39,6 +39,7 @@
 #endif
 
 namespace tessera::detail {
+/// \cond
 
 // ---------------------------------------------------------------------------------------------
 // Error messages. One builder for all loaders, so every message reads
@@ -328,4 +329,5 @@ private:
     bool gzip_ = false;
 };
 
+/// \endcond
 }  // namespace tessera::detail

@@ -101,6 +101,7 @@ struct sklearn_csv_data {
 };
 
 namespace detail {
+/// \cond
 
 inline constexpr std::string_view csv_nonfinite_hint = "csv_options::allow_nonfinite is set";
 
@@ -286,6 +287,7 @@ sklearn_csv_data<T> read_sklearn_lines(line_reader& lines) {
     return out;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Reads a delimited text file of numbers into a feature matrix and, optionally, a label column.

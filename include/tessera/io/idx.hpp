@@ -28,6 +28,7 @@
 
 namespace tessera {
 namespace detail {
+/// \cond
 
 struct idx_header {
     std::uint8_t type = 0;
@@ -301,6 +302,7 @@ inline std::vector<std::uint8_t> read_idx_labels_from(idx_reader& reader) {
     return labels;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Reads an IDX file of rank >= 2 (MNIST images: count x rows x cols) into a count x

@@ -32,6 +32,7 @@ struct labeled_text_data {
 };
 
 namespace detail {
+/// \cond
 
 inline labeled_text_data read_labeled_text_lines(line_reader& lines, char separator) {
     labeled_text_data out;
@@ -58,6 +59,7 @@ inline labeled_text_data read_labeled_text_lines(line_reader& lines, char separa
     return out;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Reads lines of the form `<label><separator><text>` (separator: a tab by default), splitting

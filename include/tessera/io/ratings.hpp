@@ -126,6 +126,7 @@ template <class Id>
 concept rating_id = (std::is_integral_v<Id> && detail::is_parsable_number<Id>) || std::is_same_v<Id, std::string>;
 
 namespace detail {
+/// \cond
 
 template <class Id, class Index>
 class id_numbering {
@@ -301,6 +302,7 @@ ratings_data<T, Index, Id> read_ratings_lines(line_reader& lines, const ratings_
     return out;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Reads rating triplets, one `user,item,rating` line each (columns configurable), into a

@@ -39,6 +39,7 @@ enum class header_row {
 inline constexpr std::size_t default_max_line_length = std::size_t{64} << 20;
 
 namespace detail {
+/// \cond
 
 /// Splits a byte_source into lines, each without its "\n" or "\r\n". A UTF-8 byte-order mark
 /// at the very start is dropped. The last line needs no line break. Lines are numbered from 1
@@ -339,5 +340,6 @@ template <class T>
     return value;
 }
 
+/// \endcond
 }  // namespace detail
 }  // namespace tessera

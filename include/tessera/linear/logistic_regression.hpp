@@ -88,6 +88,7 @@ struct logistic_regression_options {
 };
 
 namespace detail {
+/// \cond
 
 // Binary models keep one coefficient row; multinomial and ovr keep one per class.
 enum class logistic_form : std::uint8_t { binary, multinomial, ovr };
@@ -127,6 +128,7 @@ private:
     bool first_ = true;
 };
 
+/// \endcond
 }  // namespace detail
 
 /// Logistic regression over rows of T (float or double; an integer type works too) given as

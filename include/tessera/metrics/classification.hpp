@@ -37,6 +37,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 // Calls f(true_label, predicted_label) for each pair; throws dimension_mismatch when the ranges
 // differ in length and invalid_argument when they are empty. Returns the number of pairs.
@@ -144,6 +145,7 @@ double roc_auc_of(std::vector<scored_row>& rows, const L& positive, const char* 
     return area / (pos_total * neg_total);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// The share of positions where y_pred equals y_true (scikit-learn's accuracy_score). O(n).
@@ -218,6 +220,7 @@ struct class_scores {
 };
 
 namespace detail {
+/// \cond
 
 template <class R>
 using range_label_t = label_storage_t<std::ranges::range_value_t<R>>;
@@ -432,6 +435,7 @@ template <label_range A, label_range B>
     return averaged_scores{mean.precision / k, mean.recall / k, mean.f_score / k};
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Precision, recall and F1 of one class treated as the positive one.

@@ -65,6 +65,7 @@ struct interaction_split {
 };
 
 namespace detail {
+/// \cond
 
 inline void check_interaction_split_options(const interaction_split_options& options, const char* where) {
     if (!(options.test_fraction > 0 && options.test_fraction < 1)) {
@@ -84,6 +85,7 @@ inline void check_interaction_split_options(const interaction_split_options& opt
     return std::clamp<std::size_t>(t, 1, n - 1);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Splits an interaction matrix (users x items) user by user into a training and a test
@@ -186,6 +188,7 @@ struct ranking_scores {
 };
 
 namespace detail {
+/// \cond
 
 // An element of a ranking: a scored item with an integral `.item`, or the item index itself.
 template <class E>
@@ -332,6 +335,7 @@ void require_evaluation_shape(const M& model, std::size_t rows, std::size_t cols
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Top-k ranking quality of a recommender on held-out interactions. `test` is a users x items
@@ -427,6 +431,7 @@ struct rating_errors {
 };
 
 namespace detail {
+/// \cond
 
 // A model that predicts one rating: predict(user, item) -> a number, with n_users() / n_items().
 template <class M>
@@ -436,6 +441,7 @@ concept rating_predictor = requires(const M& cm, std::size_t user, std::size_t i
     { cm.n_items() } -> std::convertible_to<std::size_t>;
 };
 
+/// \endcond
 }  // namespace detail
 
 /// Rating-prediction errors of an explicit-rating model on held-out ratings: for every stored

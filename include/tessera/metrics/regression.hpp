@@ -31,6 +31,7 @@ template <class R>
 concept number_range = std::ranges::input_range<R> && numeric<std::remove_cv_t<std::ranges::range_value_t<R>>>;
 
 namespace detail {
+/// \cond
 
 // y_true, y_pred and the weights as doubles; `weight` stays empty for unit weights.
 struct regression_inputs {
@@ -138,6 +139,7 @@ template <class F>
     return 1.0 - residual / spread;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// The mean squared error sum_i (y_i - p_i)^2 / n (scikit-learn's mean_squared_error).

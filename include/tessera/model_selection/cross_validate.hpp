@@ -62,6 +62,7 @@ struct cross_validate_result {
 };
 
 namespace detail {
+/// \cond
 
 /// A callable scorer(model, x, y) giving a number for a fitted Model on rows X and targets Y.
 template <class Scorer, class Model, class X, class Y>
@@ -179,6 +180,7 @@ void run_tasks(std::size_t n, const parallel_options& options, const Task& task)
         options);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Cross-validates a copy of `prototype` on each of `folds` (lists of row indices into x and y,

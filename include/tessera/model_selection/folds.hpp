@@ -38,6 +38,7 @@ struct fold_options {
 };
 
 namespace detail {
+/// \cond
 
 inline void check_n_splits(std::size_t n_splits, std::size_t n, const char* where) {
     if (n_splits < 2) {
@@ -71,6 +72,7 @@ inline void check_n_splits(std::size_t n_splits, std::size_t n, const char* wher
     return m / k + (f < m % k ? 1 : 0);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// k-fold folds of the rows 0..n-1 (k = options.n_splits). Rows are taken in order (or, with

@@ -159,6 +159,7 @@ struct grid_search_result {
 };
 
 namespace detail {
+/// \cond
 
 template <class C>
 struct candidate_traits {};
@@ -219,6 +220,7 @@ struct construct_model {
     }
 };
 
+/// \endcond
 }  // namespace detail
 
 /// Cross-validates one model per candidate: for each candidate c and fold f, factory(c) makes a

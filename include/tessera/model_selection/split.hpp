@@ -51,6 +51,7 @@ struct train_test_indices {
 };
 
 namespace detail {
+/// \cond
 
 inline std::size_t test_rows(std::size_t n, const split_options& options, const char* where) {
     if (!(options.test_fraction > 0 && options.test_fraction < 1)) {
@@ -74,6 +75,7 @@ inline train_test_indices split_from_mask(const std::vector<bool>& in_test) {
     return out;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// A uniformly random split of the rows 0..n-1: a random permutation (tessera::permutation with
@@ -215,6 +217,7 @@ template <class T, class Index, class Allocator>
 }
 
 namespace detail {
+/// \cond
 
 template <class X>
 inline constexpr bool is_csr = false;
@@ -255,6 +258,7 @@ template <subsettable X>
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 /// The type detail::subset gives for an input of type X: csr_matrix for a CSR view or matrix,

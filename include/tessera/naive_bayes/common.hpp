@@ -46,6 +46,7 @@
 #include "tessera/metrics/classification.hpp"
 
 namespace tessera::detail {
+/// \cond
 
 // Class-prior checks shared by the models: n_classes entries, finite, non-negative.
 inline void nb_check_prior_values(std::span<const double> p, std::size_t n_classes, const char* where, const char* arg) {
@@ -113,9 +114,25 @@ struct nb_batch {
 
 // Rows per scratch block of predict (n_classes doubles each).
 inline constexpr std::size_t nb_chunk_rows = 256;
+/// \endcond
 
+/// What the naive Bayes classifiers share (gaussian_nb, and multinomial_nb, bernoulli_nb and
+/// complement_nb through discrete_nb): fit, partial_fit, predict, predict_proba,
+/// predict_log_proba, joint_log_likelihood, score and the fitted classes and counts. Users name
+/// the classifiers, never this base; its members are documented here once for all of them.
+///
+/// Prediction runs in parallel over rows with the model's parallel options and costs what the
+/// model's joint log-likelihood costs per row and class (see each model). Thread safety: const
+/// members may run concurrently on one model; fit and partial_fit need exclusive access.
+///
+/// Exceptions: fit and partial_fit throw invalid_argument for bad options, an empty X, values
+/// the model refuses (see each model), bad sample weights, labels outside the declared classes,
+/// classes missing on a first partial_fit or differing from the fitted ones, and
+/// dimension_mismatch when y's length differs from X's rows or a later batch has another width.
+/// The predictions throw not_fitted_error before fit and dimension_mismatch for another width.
 template <class Derived, label Label, class T, class Allocator, bool Sparse>
 class nb_classifier {
+    /// \cond
     static_assert(numeric<T>, "naive Bayes models read X of a numeric element type (float, double, an integer)");
     static_assert(!std::is_same_v<label_storage_t<Label>, bool>,
                   "naive Bayes models do not take bool labels: use an integer label (0 and 1) instead");
@@ -128,11 +145,12 @@ protected:
     using double_vector = std::vector<double, double_allocator>;
     using double_matrix = dense_matrix<double, double_allocator>;
     using batch = nb_batch<encoder_type>;
+    /// \endcond
 
 public:
-    using label_type = label_storage_t<Label>;
-    using value_type = T;
-    using allocator_type = Allocator;
+    using label_type = label_storage_t<Label>;  ///< the stored label type (Label)
+    using value_type = T;                       ///< element type of X
+    using allocator_type = Allocator;           ///< allocator of the fitted state
 
     // ---- learning --------------------------------------------------------------------------
 
@@ -249,9 +267,11 @@ public:
 
     // ---- fitted state ----------------------------------------------------------------------
 
+    /// Whether fit (or a first partial_fit, or load) has run.
     [[nodiscard]] bool fitted() const noexcept { return encoder_.fitted(); }
     /// The classes in sorted order (empty before fit); column c of every table is classes()[c].
     [[nodiscard]] std::span<const label_type> classes() const noexcept { return encoder_.classes(); }
+    /// Number of classes (0 before fit).
     [[nodiscard]] std::size_t n_classes() const noexcept { return encoder_.n_classes(); }
     /// Columns of X (0 before fit).
     [[nodiscard]] std::size_t n_features() const noexcept { return n_features_; }
@@ -259,8 +279,10 @@ public:
     [[nodiscard]] std::span<const double> class_count() const noexcept { return class_count_; }
     /// log P(c) as the joint log-likelihood uses it (see the model's documentation).
     [[nodiscard]] std::span<const double> class_log_prior() const noexcept { return class_log_prior_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
+    /// \cond
 protected:
     explicit nb_classifier(const Allocator& alloc)
         : encoder_(label_allocator(alloc)), class_count_(double_allocator(alloc)),
@@ -423,6 +445,7 @@ protected:
     double_vector class_log_prior_;
     std::size_t n_features_ = 0;
     Allocator alloc_;
+    /// \endcond
 };
 
 }  // namespace tessera::detail

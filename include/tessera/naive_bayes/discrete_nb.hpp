@@ -60,6 +60,7 @@
 #include "tessera/simd/kernels.hpp"
 
 namespace tessera::detail {
+/// \cond
 
 /// alpha values below this are raised to it (scikit-learn 1.2 with force_alpha=False).
 inline constexpr double nb_alpha_min = 1e-10;
@@ -135,9 +136,12 @@ inline bool nb_sparse_row(const I* idx, const V* val, std::size_t n, const doubl
     }
     return probe == 0;
 }
+/// \endcond
 
-/// The shared implementation of the discrete naive Bayes models: see the header comment and
-/// multinomial_nb, bernoulli_nb, complement_nb for the formulas.
+/// The shared implementation of the discrete naive Bayes models multinomial_nb, bernoulli_nb and
+/// complement_nb, which are aliases of this template with a policy: see the header comment and
+/// those aliases for the formulas. The members listed here are the aliases' members; fit,
+/// partial_fit, predict and the other shared ones come from nb_classifier.
 ///
 /// Complexity: fit and partial_fit O(nnz + c d) (one pass over the values of X, or the stored
 /// entries of a CSR matrix, then the c x d log-probabilities); merge O(c d); predictions
@@ -152,19 +156,24 @@ inline bool nb_sparse_row(const I* idx, const V* val, std::size_t n, const doubl
 /// merge and assignment need exclusive access.
 template <label Label, class T, class Policy, class Allocator>
 class discrete_nb : public nb_classifier<discrete_nb<Label, T, Policy, Allocator>, Label, T, Allocator, true> {
+    /// \cond
     using base = nb_classifier<discrete_nb<Label, T, Policy, Allocator>, Label, T, Allocator, true>;
     friend base;
     using typename base::batch;
     using typename base::double_matrix;
     using typename base::double_vector;
+    /// \endcond
 
 public:
+    /// The model's options: multinomial_nb_options, bernoulli_nb_options or complement_nb_options.
     using options = typename Policy::options;
+    /// The policy that makes this template multinomial_nb, bernoulli_nb or complement_nb.
     using policy_type = Policy;
     using typename base::allocator_type;
     using typename base::label_type;
     using typename base::value_type;
 
+    /// An unfitted model. The options are checked by fit and partial_fit, not here.
     explicit discrete_nb(options opts = {}, const Allocator& alloc = Allocator())
         : base(alloc), options_(std::move(opts)), feature_count_(this->make_matrix(0, 0)),
           feature_log_prob_(this->make_matrix(0, 0)), weights_(this->make_matrix(0, 0, row_padding::none)),
@@ -204,12 +213,14 @@ public:
     [[nodiscard]] matrix_view<const double> feature_log_prob() const noexcept { return feature_log_prob_.view(); }
     /// options.alpha as the formulas use it: raised to 1e-10 when smaller.
     [[nodiscard]] double effective_alpha() const noexcept { return std::max(options_.alpha, nb_alpha_min); }
+    /// The options given at construction (or read by load).
     [[nodiscard]] const options& get_options() const noexcept { return options_; }
 
     // ---- persistence -----------------------------------------------------------------------
 
+    /// Model kind in archives: "multinomial_nb", "bernoulli_nb" or "complement_nb".
     static constexpr const char* archive_kind = Policy::name;
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr std::uint32_t schema_version = 1;  ///< version of this model's archive payload
 
     /// Writes the fitted model: label type, classes, options, class counts and feature counts.
     /// Throws not_fitted_error before fit. O(c d).
@@ -288,10 +299,12 @@ public:
         return load_archive<discrete_nb>(path, alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, element type.
     [[nodiscard]] static archive_header header() {
         return archive_header{archive_kind, schema_version, archive_type<T>::tag, type_tag::none};
     }
 
+    /// \cond
 private:
     static constexpr const char* fit_where = Policy::fit_where;
     static constexpr const char* partial_fit_where = Policy::partial_fit_where;
@@ -605,6 +618,7 @@ private:
     double_matrix weights_;           // features x classes: what sparse predictions multiply X by
     double_matrix class_weights_;     // the same, classes x features, when they are not feature_log_prob_
     double_vector bias_;              // what predictions start from
+    /// \endcond
 };
 
 }  // namespace tessera::detail
@@ -647,6 +661,7 @@ struct multinomial_nb_options {
 };
 
 namespace detail {
+/// \cond
 
 struct multinomial_policy {
     using options = multinomial_nb_options;
@@ -693,11 +708,12 @@ struct multinomial_policy {
     }
 };
 
+/// \endcond
 }  // namespace detail
 
 /// Multinomial naive Bayes over rows of T (dense or CSR) with labels of any `label` type: see
-/// the comment above for the formulas and detail::discrete_nb for the members, complexity and
-/// exceptions.
+/// the comment before this alias in the header for the formulas and detail::discrete_nb for the
+/// members, complexity and exceptions.
 template <label Label = int, class T = double, class Allocator = std::allocator<double>>
 using multinomial_nb = detail::discrete_nb<Label, T, detail::multinomial_policy, Allocator>;
 
@@ -739,6 +755,7 @@ struct bernoulli_nb_options {
 };
 
 namespace detail {
+/// \cond
 
 struct bernoulli_policy {
     using options = bernoulli_nb_options;
@@ -821,11 +838,12 @@ struct bernoulli_policy {
     }
 };
 
+/// \endcond
 }  // namespace detail
 
 /// Bernoulli naive Bayes over rows of T (dense or CSR) with labels of any `label` type: see the
-/// comment above for the formulas and detail::discrete_nb for the members, complexity and
-/// exceptions.
+/// comment before this alias in the header for the formulas and detail::discrete_nb for the
+/// members, complexity and exceptions.
 template <label Label = int, class T = double, class Allocator = std::allocator<double>>
 using bernoulli_nb = detail::discrete_nb<Label, T, detail::bernoulli_policy, Allocator>;
 
@@ -866,6 +884,7 @@ struct complement_nb_options {
 };
 
 namespace detail {
+/// \cond
 
 struct complement_policy {
     using options = complement_nb_options;
@@ -924,11 +943,12 @@ struct complement_policy {
     }
 };
 
+/// \endcond
 }  // namespace detail
 
 /// Complement naive Bayes over rows of T (dense or CSR) with labels of any `label` type: see
-/// the comment above for the formulas and detail::discrete_nb for the members, complexity and
-/// exceptions.
+/// the comment before this alias in the header for the formulas and detail::discrete_nb for the
+/// members, complexity and exceptions.
 template <label Label = int, class T = double, class Allocator = std::allocator<double>>
 using complement_nb = detail::discrete_nb<Label, T, detail::complement_policy, Allocator>;
 

@@ -71,6 +71,7 @@ struct gaussian_nb_options {
 };
 
 namespace detail {
+/// \cond
 
 // sum_j (x_j - theta_j)^2 * inv_var_j, in four interleaved sums so that the loop vectorizes.
 template <class T>
@@ -157,6 +158,7 @@ TESSERA_TARGET_AVX2 inline void gaussian_add_square_avx2(double* sq, const doubl
     return l == simd::level::avx2 || l == simd::level::avx512;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Gaussian naive Bayes over rows of T (float, double or an integer type) with labels of any

@@ -82,6 +82,7 @@ concept neighbor_filter = std::same_as<std::remove_cvref_t<F>, no_filter> ||
                           std::predicate<const F&, std::size_t, neighbor_id> || std::predicate<const F&, neighbor_id>;
 
 namespace detail {
+/// \cond
 
 template <class F>
 [[nodiscard]] inline bool keeps(const F& filter, std::size_t query, neighbor_id id) {
@@ -213,6 +214,7 @@ template <class T>
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 }  // namespace tessera

@@ -24,6 +24,7 @@
 #include "tessera/neighbors/common.hpp"
 
 namespace tessera::detail {
+/// \cond
 
 template <class Allocator>
 class id_table {
@@ -199,4 +200,5 @@ void check_index_queries(const Rows& q, std::size_t size, std::size_t dim, std::
     require_finite_rows(q, where, "queries");
 }
 
+/// \endcond
 }  // namespace tessera::detail

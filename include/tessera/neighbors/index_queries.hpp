@@ -25,10 +25,18 @@
 
 namespace tessera::detail {
 
+/// The queries and persistence that knn_index and kd_tree_index share (their public search,
+/// search_one, radius_search, knn_graph, save and load members): argument checks written once,
+/// the search itself left to the index. Users name the index classes, never this base.
+///
+/// Thread safety: every member is const or static, so any number may run concurrently on one
+/// index, but not alongside add or another non-const member of the index.
 template <class Index, class T, class Metric, class Allocator>
 class index_queries {
 public:
+    /// The element type of queries: T, except float for rows of half or bfloat16.
     using query_type = query_type_t<T>;
+    /// The type of the distances (or similarities) that searches return.
     using distance_type = distance_type_t<Metric, query_type, T>;
 
     /// The k best rows for each query, best first, ties to the smaller id (see common.hpp for
@@ -76,7 +84,7 @@ public:
 
     /// The k nearest other rows of every stored row (a row is never its own neighbour), in
     /// storage order: row i of the result belongs to ids()[i]. Throws invalid_argument unless
-    /// 1 <= k < size().
+    /// 1 <= k < size(). Not available for rows of half or bfloat16 (queries are float there).
     template <class Q = query_type>
         requires std::is_same_v<Q, T>
     [[nodiscard]] knn_result<distance_type> knn_graph(std::size_t k, const parallel_options& options = {}) const {
@@ -92,7 +100,7 @@ public:
 
     // ---- persistence -----------------------------------------------------------------------
 
-    static constexpr std::uint32_t schema_version = 1;
+    static constexpr std::uint32_t schema_version = 1;  ///< version of the index's archive payload
 
     /// Writes the index (metric name, width, next dense id, ids, rows in storage order) to an
     /// archive. Search structures are not stored: loading rebuilds them from the rows.
@@ -149,10 +157,13 @@ public:
         return load_archive<Index>(path, std::move(metric), alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, element
+    /// type, id type.
     [[nodiscard]] static archive_header header() {
         return archive_header{Index::archive_kind, schema_version, archive_type<T>::tag, archive_type<neighbor_id>::tag};
     }
 
+    /// \cond
 protected:
     index_queries() = default;
 
@@ -162,6 +173,7 @@ protected:
 
 private:
     [[nodiscard]] const Index& self() const noexcept { return static_cast<const Index&>(*this); }
+    /// \endcond
 };
 
 }  // namespace tessera::detail

@@ -90,6 +90,7 @@ template <class M>
 concept kd_tree_metric = std::same_as<M, sq_euclidean> || std::same_as<M, euclidean> || std::same_as<M, manhattan>;
 
 namespace detail {
+/// \cond
 
 // gamma(m) = m u / (1 - m u) for the unit roundoff u of S (Higham's bound for m roundings).
 template <class S>
@@ -108,6 +109,7 @@ template <class T>
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Exact k-nearest-neighbour index in a k-d tree over rows of T (float, double, int8, uint8,

@@ -94,6 +94,7 @@ struct knn_options {
 };
 
 namespace detail {
+/// \cond
 
 // The part knn_classifier and knn_regressor share: the options, the index over the training
 // rows (row i of the training data has id i), and the weights of a query's neighbours. Only
@@ -372,6 +373,7 @@ private:
 template <class R>
 concept numeric_range = std::ranges::input_range<R> && numeric<std::remove_cv_t<std::ranges::range_value_t<R>>>;
 
+/// \endcond
 }  // namespace detail
 
 /// k-nearest-neighbour classifier over training rows of T, compared with Metric (Euclidean by

@@ -58,6 +58,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 // Metrics the batched path computes from dot products, and how each is ranked there.
 template <class M>
@@ -93,6 +94,7 @@ template <class T, class M>
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Exact k-nearest-neighbour index over rows of T (float, double, int8, uint8, bfloat16, half,

@@ -27,6 +27,7 @@ struct lbfgs_options {
 };
 
 namespace detail {
+/// \cond
 
 // The m most recent pairs s = w_{k+1} - w_k, y = g_{k+1} - g_k, in a ring, and the two-loop
 // recursion that multiplies the inverse Hessian approximation by a vector.
@@ -226,6 +227,7 @@ bool strong_wolfe_search(F& fun, std::span<const double> w0, double f0, std::spa
     return finish_best();
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Limited-memory BFGS for a smooth objective. Each iteration takes the two-loop quasi-Newton

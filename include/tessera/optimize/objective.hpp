@@ -109,6 +109,7 @@ struct objective_archetype {
 };
 
 namespace detail {
+/// \cond
 
 // Small dense vector operations on spans of equal length.
 [[nodiscard]] inline double dot(std::span<const double> a, std::span<const double> b) noexcept {
@@ -174,6 +175,7 @@ inline bool should_stop(double f, double gnorm, const stop_criteria& stop, minim
     return false;
 }
 
+/// \endcond
 }  // namespace detail
 
 }  // namespace tessera::optimize

@@ -25,6 +25,7 @@ struct owlqn_options {
 };
 
 namespace detail {
+/// \cond
 
 // The minimum-norm subgradient of f(w) + sum l1_j |w_j| given f's gradient g.
 inline void pseudo_gradient(std::span<const double> w, std::span<const double> g, std::span<const double> l1,
@@ -51,6 +52,7 @@ inline void pseudo_gradient(std::span<const double> w, std::span<const double> g
     return s;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// OWL-QN: minimizes f(w) + sum_j l1[j] |w_j| for a smooth f. Each iteration takes the L-BFGS

@@ -94,6 +94,7 @@ struct one_hot_encoder_options {
 };
 
 namespace detail {
+/// \cond
 
 // The shape of categorical input, as require_fit_shape and require_fitted_width read it.
 struct category_table_shape {
@@ -153,6 +154,7 @@ void for_each_category_cell(const X& x, Cell&& cell, RowEnd&& row_end) {
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Encodes every categorical column of X as a block of 0/1 columns, one per category (less a

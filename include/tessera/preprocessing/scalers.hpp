@@ -66,6 +66,7 @@ struct min_max_scaler_options {
 struct max_abs_scaler_options {};
 
 namespace detail {
+/// \cond
 
 // Per-column statistics of X in double: count, mean, population variance, min, max, max |x|.
 struct column_stats {
@@ -123,11 +124,18 @@ template <class In>
     return s;
 }
 
-// What the three scalers share: fit's checks, the per-element transform of dense and sparse X
-// through the derived scaler's forward(j, x) and backward(j, y), fitted state, and persistence
-// of the fitted vectors.
+/// \endcond
+
+/// What standard_scaler, min_max_scaler and max_abs_scaler share: fit, transform,
+/// fit_transform and inverse_transform of dense and CSR input, on top of column_model's fitted
+/// state and persistence. Users name the scalers, never this base.
+///
+/// Each scaler maps every element of column j through its own fitted function, in double, and
+/// rounds the result to T. Thread safety: the const members may run concurrently on one scaler;
+/// fit needs exclusive access.
 template <class Derived, class T, class Allocator>
 class column_scaler : public column_model<Derived, T, Allocator> {
+    /// \cond
     static_assert(std::is_floating_point_v<T>, "the scalers read and write float or double values");
     using model = column_model<Derived, T, Allocator>;
 
@@ -138,12 +146,15 @@ protected:
     using model::n_features_;
     using model::n_samples_seen_;
 
+    /// \endcond
 public:
     using typename model::dense_output;
     using model::fitted;
 
     /// Learns the per-feature statistics from X (dense rows of T or a CSR matrix of T),
-    /// replacing anything learnt before. O(nnz) time, O(d) memory.
+    /// replacing anything learnt before. O(nnz) time, O(d) memory. Throws invalid_argument for
+    /// bad options, an empty X, NaN or Inf, or CSR input the scaler refuses (standard_scaler with
+    /// with_mean, min_max_scaler).
     template <class X>
         requires model_input<X, T, true>
     void fit(const X& x) {
@@ -182,6 +193,7 @@ public:
         return apply(x, Derived::inverse_where, true);
     }
 
+    /// \cond
 protected:
     explicit column_scaler(const Allocator& alloc) : model(alloc) {}
 
@@ -223,7 +235,9 @@ private:
             return out;
         }
     }
+    /// \endcond
 };
+/// \cond
 
 // scikit-learn's _is_constant_feature: a variance within the two-pass algorithm's rounding
 // bound (Chan, Golub and LeVeque) is that of a constant feature.
@@ -233,6 +247,7 @@ private:
     return var <= nd * eps * var + (nd * mean * eps) * (nd * mean * eps);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Standardizes features: (x - mean) / std with the population standard deviation of the

@@ -149,6 +149,7 @@ struct recommend_options {
 };
 
 namespace detail::als {
+/// \cond
 
 // One side of the interaction matrix in row-major form: row r's partners are
 // idx[indptr[r] .. indptr[r + 1]), with the stored values (alpha * r for implicit feedback).
@@ -196,6 +197,7 @@ decltype(auto) with_ops(F&& f) {
 
 [[nodiscard]] inline std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
 
+/// \endcond
 }  // namespace detail::als
 
 /// ALS matrix factorization over a users x items matrix (see the header comment for the models,

@@ -43,6 +43,7 @@
 namespace tessera {
 
 namespace detail {
+/// \cond
 
 // The fit-time checks both baselines share: a users x items matrix with at least one row, one
 // column and one stored entry, and no NaN or Inf.
@@ -66,6 +67,7 @@ inline void require_baseline_id(std::size_t id, std::size_t count, const char* w
     }
 }
 
+/// \endcond
 }  // namespace detail
 
 // ---- popularity ------------------------------------------------------------------------------

@@ -48,12 +48,14 @@ concept item_filter = std::same_as<std::remove_cvref_t<F>, all_items> ||
                       std::predicate<const F&, std::size_t, std::size_t> || std::predicate<const F&, std::size_t>;
 
 namespace detail {
+/// \cond
 
 template <class F>
 [[nodiscard]] inline bool keeps_item(const F& filter, std::size_t query, std::size_t item) {
     return keeps(filter, query, static_cast<neighbor_id>(item));
 }
 
+/// \endcond
 }  // namespace detail
 
 }  // namespace tessera

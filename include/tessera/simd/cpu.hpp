@@ -82,6 +82,7 @@ struct cpu_features {
 };
 
 namespace detail {
+/// \cond
 
 #if TESSERA_ARCH_X86
 struct cpuid_regs {
@@ -167,6 +168,7 @@ inline std::atomic<int>& forced_level_state() noexcept {
     return state;
 }
 
+/// \endcond
 }  // namespace detail
 
 /// The features of the CPU this process runs on; probed on the first call (thread-safe).

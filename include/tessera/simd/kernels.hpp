@@ -42,12 +42,14 @@ using detail::bit_overlap;
 using detail::cosine_sums;
 
 namespace detail {
+/// \cond
 #if TESSERA_ARCH_X86
 template <class T>
 using avx2_of = std::conditional_t<std::is_same_v<T, float>, avx2_f32, avx2_f64>;
 template <class T>
 using avx512_of = std::conditional_t<std::is_same_v<T, float>, avx512_f32, avx512_f64>;
 #endif
+/// \endcond
 }  // namespace detail
 
 /// sum_i a[i] * b[i]

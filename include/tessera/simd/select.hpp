@@ -33,6 +33,7 @@ namespace tessera::simd {
 enum class scan_form : std::uint8_t { l2, dot, cosine };
 
 namespace detail {
+/// \cond
 
 template <scan_form F, class T>
 [[nodiscard]] inline T scan_value(T dot, T w, T s, T sign) noexcept {
@@ -116,6 +117,7 @@ struct scan_avx2_f64 : avx2_f64 {
 };
 #endif
 
+/// \endcond
 }  // namespace detail
 
 /// Writes to `out` the indices j < n (increasing) whose value under `F` is <= limit, and

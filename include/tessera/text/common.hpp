@@ -46,6 +46,7 @@ enum class norm_kind : std::uint8_t {
 }
 
 namespace detail {
+/// \cond
 
 [[nodiscard]] constexpr bool valid_norm(norm_kind n) noexcept {
     return n == norm_kind::none || n == norm_kind::l1 || n == norm_kind::l2;
@@ -115,5 +116,6 @@ private:
     std::string_view where_;
 };
 
+/// \endcond
 }  // namespace detail
 }  // namespace tessera

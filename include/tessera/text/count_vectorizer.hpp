@@ -91,6 +91,7 @@ struct count_vectorizer_options {
 };
 
 namespace detail {
+/// \cond
 
 struct transparent_string_hash {
     using is_transparent = void;
@@ -144,6 +145,7 @@ template <class T>
     return static_cast<T>(count);
 }
 
+/// \endcond
 }  // namespace detail
 
 /// Learns a vocabulary from documents and counts its terms in documents (see the header

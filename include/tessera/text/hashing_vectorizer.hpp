@@ -96,6 +96,7 @@ struct hashed_feature {
 };
 
 namespace detail {
+/// \cond
 
 /// scikit-learn's column and sign for a hash `h` read as int32 (n_features >= 1).
 [[nodiscard]] constexpr hashed_feature hashed_column(std::int32_t h, std::size_t n_features) noexcept {
@@ -109,6 +110,7 @@ namespace detail {
     return {static_cast<std::size_t>(column), h >= 0 ? 1 : -1};
 }
 
+/// \endcond
 }  // namespace detail
 
 /// The column and sign of `token` among `n_features` columns: MurmurHash3 (x86, 32 bits, seed

@@ -94,6 +94,7 @@ struct tokenizer_options {
 class tokenizer;
 
 namespace detail {
+/// \cond
 
 /// Buffers reused across documents by the vectorizers (one per calling thread).
 struct token_scratch {
@@ -107,6 +108,7 @@ template <class F>
 void tokenize_document(const tokenizer_options& o, std::string_view doc, F& f, const unicode::text_site& site,
                        token_scratch& scratch);
 
+/// \endcond
 }  // namespace detail
 
 /// Splits documents into tokens and n-grams (see the header comment).
@@ -208,6 +210,7 @@ private:
 };
 
 namespace detail {
+/// \cond
 
 /// A tokenizer for the options.tokens of an `owner` (a vectorizer): its option errors name
 /// "options.tokens.<field>" of the owner.
@@ -298,5 +301,6 @@ void tokenize_document(const tokenizer_options& o, std::string_view doc, F& f, c
     }
 }
 
+/// \endcond
 }  // namespace detail
 }  // namespace tessera

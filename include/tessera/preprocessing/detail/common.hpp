@@ -18,6 +18,7 @@
 #include "tessera/core/estimator.hpp"
 
 namespace tessera::detail {
+/// \cond
 
 // Throws dimension_mismatch unless X's width equals the width seen at fit. A dense X without
 // rows has no meaningful width, so only sparse X (whose shape is declared) is checked then.
@@ -30,28 +31,37 @@ void require_fitted_width(const In& in, std::size_t n_features, const char* wher
     }
 }
 
-// The base of a transformer whose fitted state is one vector of doubles per feature: Derived
-// names its archive kind (archive_kind) and provides write_to and read_from.
+/// \endcond
+
+/// What the per-column transformers of preprocessing/ share (the scalers through column_scaler,
+/// and simple_imputer): the fitted shape, the allocator, save and load. Users name the
+/// transformers, never this base. Derived names its archive kind (archive_kind) and provides
+/// write_to and read_from.
 template <class Derived, class T, class Allocator>
 class column_model {
+    /// \cond
 protected:
     using value_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<T>;
     using double_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<double>;
     using double_vector = std::vector<double, double_allocator>;
 
+    /// \endcond
 public:
-    using value_type = T;
-    using allocator_type = Allocator;
-    using dense_output = dense_matrix<T, value_allocator>;
+    using value_type = T;                                  ///< element type of X and of the output
+    using allocator_type = Allocator;                      ///< allocator of the fitted state
+    using dense_output = dense_matrix<T, value_allocator>;  ///< what transform returns for dense X
 
+    /// Whether fit (or load) has run.
     [[nodiscard]] bool fitted() const noexcept { return n_features_ > 0; }
     /// Columns of X at fit (0 before).
     [[nodiscard]] std::size_t n_features() const noexcept { return n_features_; }
     /// Rows of X at fit.
     [[nodiscard]] std::size_t n_samples_seen() const noexcept { return n_samples_seen_; }
+    /// A copy of the allocator.
     [[nodiscard]] allocator_type get_allocator() const { return alloc_; }
 
-    /// Saves to a file (the versioned, checksummed archive of core/archive.hpp).
+    /// Saves to a file (the versioned, checksummed archive of core/archive.hpp). Throws
+    /// not_fitted_error before fit, io_error when the file cannot be written.
     void save(const std::filesystem::path& path) const { save_archive(derived(), path); }
 
     /// Loads a file written by save. Throws io_error (unreadable) or format_error.
@@ -59,10 +69,12 @@ public:
         return load_archive<Derived>(path, alloc);
     }
 
+    /// The archive header that save writes and load expects: kind, payload version, element type.
     [[nodiscard]] static archive_header header() {
         return archive_header{Derived::archive_kind, 1, archive_type<T>::tag, type_tag::none};
     }
 
+    /// \cond
 protected:
     explicit column_model(const Allocator& alloc) : alloc_(alloc) {}
 
@@ -108,6 +120,7 @@ protected:
     std::size_t n_features_ = 0;
     std::size_t n_samples_seen_ = 0;
     Allocator alloc_;
+    /// \endcond
 };
 
 }  // namespace tessera::detail
